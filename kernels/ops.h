@@ -1,0 +1,83 @@
+// The cache-layer ops: all that methods/ and model/ call (STYLE P5). Each op has an
+// ATen reference in kernels/cpu/<op>.cpp that runs on any device, and (issue 7) a CUDA
+// kernel in kernels/cuda/<op>.cu chosen when the tensors are on a CUDA device.
+// Shapes: S = segments per layer, H = query heads, H_kv = KV heads, G = H / H_kv,
+// L = prompt length, w = observation window, d = head_dim, T = L - w scored positions.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/flat_kv_cache.h"
+
+namespace kvb {
+
+// Prompt positions kept per segment, each list sorted ascending and unique.
+struct KeptPositions {
+  std::vector<std::vector<std::int64_t>> per_segment;  // [S][kept_s]
+  int num_segments() const { return static_cast<int>(per_segment.size()); }
+  std::int64_t total() const;
+};
+
+// Number of tokens to keep per segment of one layer (window included or not: the
+// caller says; see each op).
+using SegmentCounts = std::vector<std::int64_t>;  // [S]
+
+namespace ops {
+
+// Appends one token to every segment of `layer`, in place.
+//   keys, values: [S, d] model dtype, on the cache's device.
+// Requires length[s] < capacity[s] for every s; increments length (device and host).
+void Append(LayerKV& layer, const at::Tensor& keys, const at::Tensor& values);
+
+// One query per query head against its segment.
+//   queries: [H, d] model dtype. Segment of query head h: h / (H / S) (GQA-aware;
+//   S == H under granularity: query_head). Returns [H, d] model dtype; softmax in fp32.
+at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale);
+
+enum class WindowReduction { kSum, kMean };  // over the w window rows
+enum class GroupReduction { kNone, kMean, kMax };  // over the G query heads of a KV head
+enum class Pooling { kNone, kMax, kAvg };
+
+struct WindowScoreOptions {
+  WindowReduction window_reduction = WindowReduction::kMean;
+  // kNone keeps one row per query head (granularity: query_head).
+  GroupReduction group_reduction = GroupReduction::kMean;
+  Pooling pooling = Pooling::kMax;
+  int kernel_size = 7;  // odd; stride 1, padding kernel_size / 2
+  // Round the softmax output to this dtype before reducing (score_dtype: model,
+  // as the references do); at::kFloat keeps full precision.
+  at::ScalarType softmax_round_dtype = at::kFloat;
+  double softmax_scale = 0.0;  // 0 means 1 / sqrt(d)
+};
+
+// SnapKV-family observation-window scores (spec methods.md §0.1).
+//   window_queries: [H, w, d] (the last w prompt positions, after RoPE)
+//   keys:           [H_kv, L, d] (after RoPE)
+// Returns [S, L - w] f32 with S = H_kv (group reduction) or H (kNone). The w x w
+// window block is causally masked; window columns are dropped after the softmax.
+at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys,
+                        const WindowScoreOptions& options);
+
+// Per-segment top-k: segment s keeps its counts[s] highest-scoring positions.
+//   scores: [S, T] f32. counts[s] in [0, T]. Ties go to the lower position.
+// Returns positions in [0, T), ascending per segment.
+KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts);
+
+// One top-k across all segments of a layer: the `total` highest (segment, position)
+// entries, after first granting each segment its own top `floor_per_segment`.
+//   scores: [S, T] f32. Returns how many entries each segment won (sums to total).
+SegmentCounts CountLayerTopK(const at::Tensor& scores, std::int64_t total,
+                             std::int64_t floor_per_segment);
+
+// Gathers kept positions into a fresh flat layer with room for `extra_capacity` more
+// tokens per segment (max_new_tokens plus what a decode-time method needs).
+//   keys, values: [H_kv, L, d] (segment s reads KV head s * H_kv / S).
+//   kept: per segment, ascending prompt positions in [0, L).
+LayerKV Compact(const at::Tensor& keys, const at::Tensor& values, const KeptPositions& kept,
+                std::int64_t extra_capacity);
+
+}  // namespace ops
+}  // namespace kvb

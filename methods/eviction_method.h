@@ -1,0 +1,76 @@
+// EvictionMethod: what an eviction method is to the rest of kvbench. The decoder calls
+// SelectPrefill once per layer, right after that layer's attention over the full prompt
+// (DESIGN.md "One sample, end to end"), and OnDecodeStep after each decode step's
+// attention when the method evicts while decoding. Methods only call kernels/ops.h.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kernels/flat_kv_cache.h"
+#include "kernels/ops.h"
+
+namespace kvb {
+
+struct ModelShape {
+  int num_layers = 0;
+  int num_q_heads = 0;   // H
+  int num_kv_heads = 0;  // H_kv
+  int head_dim = 0;      // d
+  int group_size() const { return num_q_heads / num_kv_heads; }  // G
+};
+
+// One segment per KV head (default) or per query head (the older papers' layout,
+// K/V repeated, G x the memory). spec methods.md Part 1 §1.
+enum class Granularity { kKvHead, kQueryHead };
+
+// What a method sees of one layer during prefill. Tensors are on the model's device,
+// in the model dtype, post-RoPE, batch dimension dropped.
+struct LayerView {
+  int layer = 0;
+  ModelShape shape;
+  std::int64_t prompt_length = 0;  // L
+  std::int64_t budget = 0;         // B: tokens per segment, window included (Part 1 §2)
+  at::Tensor queries;              // [H, L, d]
+  at::Tensor keys;                 // [H_kv, L, d]
+  at::Tensor values;               // [H_kv, L, d]
+};
+
+// What a decode-time method sees after one decode step's attention.
+struct DecodeView {
+  int layer = 0;
+  std::int64_t step = 0;      // 0 for the first generated token
+  std::int64_t position = 0;  // absolute position of the token just appended (L + step)
+  at::Tensor queries;         // [H, d] this step's queries
+};
+
+class EvictionMethod {
+ public:
+  virtual ~EvictionMethod() = default;
+
+  // The registered name ("snapkv").
+  virtual const std::string& name() const = 0;
+  virtual Granularity granularity() const { return Granularity::kKvHead; }
+
+  // Called once per prompt before layer 0 (schedules that depend on L, e.g. PyramidKV).
+  virtual void BeginPrompt(const ModelShape& shape, std::int64_t prompt_length,
+                           std::int64_t budget) {}
+
+  // Kept prompt positions per segment for this layer: S = H_kv (kKvHead) or H
+  // (kQueryHead) lists, each sorted ascending and unique, within [0, L).
+  virtual KeptPositions SelectPrefill(const LayerView& view) = 0;
+
+  // Rows to reserve per segment beyond the kept prompt tokens, so decoding appends in
+  // place: max_new_tokens for methods that only grow.
+  virtual std::int64_t DecodeReserve(std::int64_t max_new_tokens) const { return max_new_tokens; }
+
+  // Decode-time eviction (H2O and StreamingLLM `mode: decode`). Called after each
+  // step's attention; may drop rows from `layer`'s segments, keeping position order.
+  virtual bool evicts_while_decoding() const { return false; }
+  virtual void OnDecodeStep(const DecodeView& view, LayerKV& layer) {}
+};
+
+}  // namespace kvb
