@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The GPU run, in one call: builds kvbench with CUDA, runs the GPU tests and the benchmarks,
+# and prints a short summary table last. Run on the GPU machine from the repo root after
+# scripts/gpu_prepare.sh filled .gpu-deps/ and .gpu-data/ here (they travel with `carry`).
+# Logs and benchmark JSON go to $OUT (the device tool brings them back) or ./gpu-out.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/gpu-out}
+mkdir -p "$out"
+python=${KVB_PYTHON:-python3}
+jobs=$(nproc)
+
+# Dependencies: unpack the carried .deb files into a private prefix (never into /).
+prefix=/tmp/kvb-deps
+if [ -d .gpu-deps ] && [ ! -d "$prefix/usr" ]; then
+  mkdir -p "$prefix"
+  for f in .gpu-deps/*.deb; do dpkg -x "$f" "$prefix"; done
+  find "$prefix" -name '*.pc' -exec sed -i "s#/usr#$prefix/usr#g" {} +
+fi
+export PKG_CONFIG_PATH="$prefix/usr/lib/x86_64-linux-gnu/pkgconfig:$prefix/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}"
+export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+[ -d .gpu-data/shared ] && export KVB_SHARED_DIR="$root/.gpu-data/shared"
+torch_cmake=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+
+step() { echo; echo "=== $* ==="; }
+status_build=FAIL; status_tests=FAIL; status_bench=SKIP
+
+step "configure + build (CUDA, sm_${CMAKE_CUDA_ARCHITECTURES:-90})"
+start=$(date +%s)
+if cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DKVB_ENABLE_CUDA=ON \
+     -DCMAKE_CUDA_ARCHITECTURES="${CMAKE_CUDA_ARCHITECTURES:-90}" -DKVB_PYTHON="$python" \
+     -DCMAKE_PREFIX_PATH="$prefix/usr;$torch_cmake" >"$out/configure.log" 2>&1 &&
+   cmake --build build-gpu -j"$jobs" >"$out/build.log" 2>&1; then
+  status_build=OK
+else
+  tail -60 "$out/configure.log" "$out/build.log"
+fi
+build_s=$(( $(date +%s) - start ))
+
+tests_summary="not run"
+if [ "$status_build" = OK ]; then
+  step "GPU tests (ctest -L gpu)"
+  ctest --test-dir build-gpu -L gpu --output-on-failure -j4 2>&1 | tee "$out/gpu-tests.log"
+  [ "${PIPESTATUS[0]}" = 0 ] && status_tests=OK
+  tests_summary=$(grep -E 'tests passed|tests failed' "$out/gpu-tests.log" | tail -1)
+  if [ "${KVB_GPU_BENCH:-1}" = 1 ]; then
+    step "kernel benchmarks"
+    status_bench=OK
+    for b in build-gpu/bench/kvb_*_bench; do
+      [ -x "$b" ] || continue
+      name=$(basename "$b")
+      "$b" --benchmark_out="$out/$name.json" --benchmark_out_format=json \
+        --benchmark_min_time=0.05 2>&1 | tee "$out/$name.log" | tail -40 || status_bench=FAIL
+    done
+  fi
+fi
+
+step "summary"
+"$python" - "$out" <<'PY' || true
+import json, glob, os, sys
+out = sys.argv[1]
+for path in sorted(glob.glob(os.path.join(out, "kvb_*_bench.json"))):
+    data = json.load(open(path))
+    print(f"\n{os.path.basename(path)}  ({data['context'].get('host_name', '')})")
+    print(f"{'benchmark':70s} {'time':>12s} {'GB/s':>9s} {'ratio':>7s}")
+    for b in data["benchmarks"]:
+        bps = b.get("bytes_per_second", 0.0) / 1e9
+        ratio = b.get("copy_ratio", b.get("ratio", ""))
+        ratio = f"{ratio:.3f}" if isinstance(ratio, float) else ""
+        print(f"{b['name'][:70]:70s} {b['real_time']:10.3f}{b['time_unit']:>2s} {bps:9.1f} {ratio:>7s}")
+PY
+echo
+printf '%-12s %-8s %s\n' step status detail
+printf '%-12s %-8s %s\n' build "$status_build" "${build_s}s, $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
+printf '%-12s %-8s %s\n' gpu-tests "$status_tests" "$tests_summary"
+printf '%-12s %-8s %s\n' benchmarks "$status_bench" "JSON in $out"
+[ "$status_build" = OK ] && [ "$status_tests" = OK ]
