@@ -1,0 +1,149 @@
+// LongBench prompts against Python's str.format on the real records, truncation
+// token counts, profiles, and errors naming the file and line.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "datasets/dataset.h"
+#include "datasets/prompt_builder.h"
+#include "tests/common/test_env.h"
+#include "tests/datasets/fake_tokenizer.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace kvb {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FakeTokenizer;
+
+YAML::Node Options(const fs::path& data, const fs::path& prompts, const std::string& extra) {
+  return YAML::Load(StrCat("data_dir: '", data.string(), "'\nprompts: '", prompts.string(), "'\n", extra));
+}
+
+constexpr int kRecordsPerDataset = 20;
+
+TEST(LongBench, PromptsEqualPythonStrFormat) {
+  KVB_REQUIRE_SHARED(data, "data/longbench");
+  KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
+  FakeTokenizer tokenizer;
+  const PromptContext context{&tokenizer, nullptr, 1'000'000};
+  for (const std::string task : {"multi_news", "multifieldqa_zh"}) {
+    const fs::path out = testing::TempDir("longbench_prompts") / (task + ".json");
+    const auto run = testing::RunCommand(StrCat(
+        testing::PythonExe(), " ", testing::ShellQuote((testing::SourceDir() / "tests/datasets/python/longbench_prompts.py").string()),
+        " ", testing::ShellQuote(prompts.string()), " ", testing::ShellQuote(data.string()), " ", task, " ",
+        kRecordsPerDataset, " ", testing::ShellQuote(out.string())));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    const auto expected = nlohmann::json::parse(ReadFile(out));
+    ASSERT_EQ(expected.size(), static_cast<std::size_t>(kRecordsPerDataset));
+
+    auto dataset = CreateDataset("longbench", Options(data, prompts, StrCat("datasets: [", task, "]\nlimit: ",
+                                                                            kRecordsPerDataset)));
+    ASSERT_EQ(dataset->size(), static_cast<SampleIndex>(kRecordsPerDataset));
+    for (SampleIndex i = 0; i < dataset->size(); ++i) {
+      const Sample sample = dataset->Build(i, context);
+      ASSERT_EQ(sample.prompt, expected[i].get<std::string>()) << task << " record " << i;
+      EXPECT_EQ(sample.prompt_ids.size(), tokenizer.Encode(sample.prompt, true).size());
+      EXPECT_EQ(sample.metadata.task, task);
+      EXPECT_FALSE(sample.scoring.references.empty());
+    }
+    const Sample first = dataset->Build(0, context);
+    EXPECT_EQ(first.scoring.metric, task == "multi_news" ? "rouge_score" : "qa_f1_zh_score");
+    EXPECT_EQ(first.generation.max_new_tokens, task == "multi_news" ? 512 : 64);
+    EXPECT_EQ(first.metadata.template_set.rfind("longbench-official:", 0), 0u) << first.metadata.template_set;
+  }
+}
+
+TEST(LongBench, TruncationKeepsExactlyTheFirstAndLastHalves) {
+  KVB_REQUIRE_SHARED(data, "data/longbench");
+  KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
+  FakeTokenizer tokenizer;
+  const PromptContext context{&tokenizer, nullptr, 4000};
+  auto dataset = CreateDataset("longbench", Options(data, prompts, "datasets: [multi_news]\nlimit: 5\nmax_length: 3001\n"));
+  auto untruncated = CreateDataset("longbench", Options(data, prompts, "datasets: [multi_news]\nlimit: 5\n"));
+  const PromptContext huge{&tokenizer, nullptr, 1'000'000};
+  for (SampleIndex i = 0; i < dataset->size(); ++i) {
+    const std::string full = untruncated->Build(i, huge).prompt;
+    const TokenIds full_ids = tokenizer.Encode(full, true);
+    ASSERT_GT(full_ids.size(), 3001u) << "record " << i << " is too short for this test";
+    const Sample sample = dataset->Build(i, context);
+    // half = 1500: BOS + 1499 code points from the start, 1500 from the end.
+    const std::u32string cps = DecodeUtf8(full);
+    const std::string expected = EncodeUtf8(cps.substr(0, 1499)) + EncodeUtf8(cps.substr(cps.size() - 1500));
+    EXPECT_EQ(sample.prompt, expected);
+    EXPECT_EQ(sample.prompt_ids.size(), 3000u);  // BOS + 2999 text tokens
+  }
+}
+
+TEST(LongBench, ProfilesDecideChatAndStops) {
+  KVB_REQUIRE_SHARED(data, "data/longbench");
+  KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
+  FakeTokenizer tokenizer;
+  const PromptContext context{&tokenizer, [](std::string_view t) { return "<s>[U]" + std::string(t) + "[A]"; },
+                              1'000'000};
+  auto official = CreateDataset("longbench", Options(data, prompts, "datasets: [multi_news]\nlimit: 1\n"));
+  const Sample wrapped = official->Build(0, context);
+  EXPECT_EQ(wrapped.prompt.rfind("<s>[U]You are given", 0), 0u);
+  EXPECT_EQ(wrapped.prompt_ids[1], static_cast<TokenId>('[') + FakeTokenizer::kFirstTextId);  // one BOS
+  EXPECT_EQ(wrapped.generation.min_new_tokens, 0);
+
+  auto pyramid = CreateDataset("longbench", Options(data, prompts, "datasets: [multi_news]\nlimit: 1\nprofile: pyramidkv\n"));
+  const Sample raw = pyramid->Build(0, context);
+  EXPECT_EQ(raw.prompt.rfind("You are given", 0), 0u);
+  EXPECT_EQ(raw.generation.min_new_tokens, 1);
+  EXPECT_EQ(raw.metadata.profile, "pyramidkv");
+}
+
+TEST(LongBench, TooSmallContextIsAnErrorBeforeGeneration) {
+  KVB_REQUIRE_SHARED(data, "data/longbench");
+  KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
+  FakeTokenizer tokenizer;
+  const PromptContext context{&tokenizer, nullptr, 400};
+  auto dataset = CreateDataset("longbench", Options(data, prompts, "datasets: [multi_news]\nlimit: 1\n"));
+  EXPECT_THROW(dataset->CheckFits(context), Error);
+  auto fixed = CreateDataset("longbench", Options(data, prompts, "datasets: [multi_news]\nlimit: 1\nmax_length: 1000\n"));
+  try {
+    fixed->Build(0, context);
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not fit the model's context of 400"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LongBench, MissingFileAndBadRecordsNameFileAndLine) {
+  KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
+  const fs::path dir = testing::TempDir("longbench_bad");
+  try {
+    CreateDataset("longbench", Options(dir, prompts, "datasets: [qasper]\n"));
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("qasper.jsonl"), std::string::npos) << e.what();
+  }
+  {
+    std::ofstream(dir / "qasper.jsonl") << R"({"input": "q", "context": "c", "answers": ["a"]})" "\n"
+                                        << R"({"input": 3, "context": "c", "answers": ["a"]})" "\n";
+  }
+  try {
+    CreateDataset("longbench", Options(dir, prompts, "datasets: [qasper]\n"));
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("qasper.jsonl:2: field 'input' must be a string"), std::string::npos) << message;
+  }
+  {
+    std::ofstream(dir / "qasper.jsonl") << R"({"input": "q", "context": "c"})" "\n";
+  }
+  try {
+    CreateDataset("longbench", Options(dir, prompts, "datasets: [qasper]\n"));
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("qasper.jsonl:1: field 'answers' is missing"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace kvb
