@@ -1,0 +1,70 @@
+#include "metrics/metric_registry.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "util/error.h"
+
+namespace kvb::metrics {
+namespace {
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::string AggregationName(Aggregation aggregation) {
+  switch (aggregation) {
+    case Aggregation::kMeanPercent:
+      return "mean_percent";
+  }
+  return "unknown";
+}
+
+MetricRegistry& MetricRegistry::Get() {
+  static MetricRegistry registry;
+  return registry;
+}
+
+void MetricRegistry::Add(MetricInfo info, const char* where) {
+  auto it = metrics_.find(info.name);
+  if (it != metrics_.end()) {
+    std::fprintf(stderr, "kvbench: metric '%s' registered twice: %s and %s\n", info.name.c_str(),
+                 it->second.second.c_str(), where);
+    std::abort();
+  }
+  std::string name = info.name;
+  metrics_.emplace(std::move(name), std::make_pair(std::move(info), std::string(where)));
+}
+
+const MetricInfo& MetricRegistry::Find(std::string_view name) const {
+  auto it = metrics_.find(name);
+  if (it != metrics_.end()) return it->second.first;
+  std::string known, nearest;
+  size_t best = std::string::npos;
+  for (const auto& [candidate, entry] : metrics_) {
+    known += (known.empty() ? "" : ", ") + candidate;
+    const size_t d = EditDistance(name, candidate);
+    if (d < best) best = d, nearest = candidate;
+  }
+  std::string hint = (best != std::string::npos && best <= 3) ? StrCat("; did you mean '", nearest, "'?") : "";
+  throw ConfigError(StrCat("unknown metric '", name, "'", hint, " (registered: ", known, ")"));
+}
+
+std::vector<std::string> MetricRegistry::Names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : metrics_) names.push_back(name);
+  return names;
+}
+
+}  // namespace kvb::metrics
