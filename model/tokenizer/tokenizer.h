@@ -32,6 +32,10 @@ class Tokenizer {
   // EOS ids known to the tokenizer files (tokenizer_config.json eos_token); the model
   // adds those of config.json / generation_config.json.
   virtual TokenIds eos_ids() const = 0;
+
+  // The vocabulary string of `id` (added tokens included), or nullopt for an id the
+  // tokenizer does not have. For display (`kvbench tokenize --verbose`).
+  virtual std::optional<std::string> IdToToken(TokenId id) const = 0;
 };
 
 }  // namespace kvb
