@@ -83,6 +83,9 @@ struct ScoringInputs {
   std::string question; // BABILong's scorer drops labels found in the question
   Strings labels;       // BABILong label set
   PostProcess postprocess = PostProcess::kNone;
+  // Further metrics computed from the same references and stored beside the main one
+  // (needle: the ROUGE-1 F its result files store, next to the heatmap's recall).
+  Strings extra_metrics;
 };
 
 struct SampleMetadata {

@@ -96,6 +96,10 @@ bool DatasetOptions::Has(std::string_view key) const {
   return value.IsDefined() && !value.IsNull();
 }
 
+bool DatasetOptions::IsScalar(std::string_view key) const {
+  return Has(key) && impl_->node[std::string(key)].IsScalar();
+}
+
 namespace {
 
 template <typename T>

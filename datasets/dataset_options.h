@@ -24,6 +24,8 @@ class DatasetOptions {
   DatasetOptions& operator=(const DatasetOptions&) = delete;
 
   bool Has(std::string_view key) const;
+  // True when the key is present and holds a single value (not a list or map).
+  bool IsScalar(std::string_view key) const;
 
   // Each getter returns the value, or `fallback` when the key is absent; a value of
   // the wrong type is a ConfigError naming the key and line.

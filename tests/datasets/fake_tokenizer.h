@@ -51,6 +51,14 @@ class FakeTokenizer : public Tokenizer {
     if (token == "</s>") return kEos;
     return std::nullopt;
   }
+  std::optional<std::string> IdToToken(TokenId id) const {
+    if (id == kBos) return std::string("<s>");
+    if (id == kEos) return std::string("</s>");
+    if (id < kFirstTextId) return std::nullopt;
+    std::string out;
+    AppendUtf8(static_cast<char32_t>(id - kFirstTextId), out);
+    return out;
+  }
   std::optional<TokenId> bos_id() const override { return kBos; }
   TokenIds eos_ids() const override { return {kEos}; }
 };
