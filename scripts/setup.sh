@@ -43,6 +43,8 @@ fi
 torch_cmake=$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 
 build=${KVB_BUILD_DIR:-build}
+# ccache hits across clones (CI builds a fresh clone each time): hash paths relative to the repo.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 cmake_args=(-S . -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$torch_cmake"
   -DKVB_PYTHON="$venv/bin/python" -DKVB_ENABLE_CUDA="${KVB_ENABLE_CUDA:-AUTO}")
 [ -n "${CMAKE_CUDA_ARCHITECTURES:-}" ] && cmake_args+=(-DCMAKE_CUDA_ARCHITECTURES="$CMAKE_CUDA_ARCHITECTURES")

@@ -37,7 +37,7 @@ std::string StrCat(Args&&... args) {
   } while (0)
 
 // Checks an internal contract stated at an interface (STYLE P10). Active unless the build
-// turns contracts off (cmake -DKVB_CONTRACTS=OFF, which the GPU benchmark build does):
+// turns contracts off (cmake -DKVB_CONTRACTS=OFF):
 // the checks are host-side and cheap next to the tensor work they guard.
 #if !defined(NDEBUG) || defined(KVB_ENABLE_CONTRACTS)
 #define KVB_CHECK(cond, ...)                                                       \
