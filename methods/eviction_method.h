@@ -12,6 +12,7 @@
 
 #include "kernels/flat_kv_cache.h"
 #include "kernels/ops.h"
+#include "methods/method_params.h"
 
 namespace kvb {
 
@@ -47,12 +48,19 @@ struct DecodeView {
   at::Tensor queries;         // [H, d] this step's queries
 };
 
+class EvictionMethod;
+namespace method_registry_internal {
+void Stamp(EvictionMethod& method, const std::string& name, const ParamValues& params);
+}
+
 class EvictionMethod {
  public:
   virtual ~EvictionMethod() = default;
 
-  // The registered name ("snapkv").
-  virtual const std::string& name() const = 0;
+  // The registered name ("snapkv"); set by the registry when it creates the method.
+  virtual const std::string& name() const { return name_; }
+  // The parsed parameters this instance was created with (every declared key).
+  const ParamValues& params() const { return params_; }
   virtual Granularity granularity() const { return Granularity::kKvHead; }
 
   // Called once per prompt before layer 0 (schedules that depend on L, e.g. PyramidKV).
@@ -71,6 +79,11 @@ class EvictionMethod {
   // step's attention; may drop rows from `layer`'s segments, keeping position order.
   virtual bool evicts_while_decoding() const { return false; }
   virtual void OnDecodeStep(const DecodeView& view, LayerKV& layer) {}
+
+ private:
+  friend void method_registry_internal::Stamp(EvictionMethod&, const std::string&, const ParamValues&);
+  std::string name_;
+  ParamValues params_;
 };
 
 }  // namespace kvb

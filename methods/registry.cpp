@@ -1,0 +1,110 @@
+#include "methods/registry.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+#include "util/error.h"
+
+namespace kvb {
+namespace {
+
+std::size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+MethodRegistry& MethodRegistry::Get() {
+  static MethodRegistry registry;
+  return registry;
+}
+
+void MethodRegistry::Add(MethodInfo info) {
+  for (const auto& existing : methods_) {
+    if (existing.name == info.name)
+      throw Error(StrCat("eviction method '", info.name, "' registered twice: at ", existing.origin,
+                         " and at ", info.origin));
+  }
+  methods_.push_back(std::move(info));
+}
+
+std::vector<std::string> MethodRegistry::Names() const {
+  std::vector<std::string> names;
+  for (const auto& m : methods_) names.push_back(m.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string NearestName(const std::string& name, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = 0;
+  for (const auto& candidate : candidates) {
+    std::size_t d = EditDistance(name, candidate);
+    if (best.empty() || d < best_distance) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  // A near miss: a few edits, fewer than half the name.
+  if (best.empty() || best_distance > std::max<std::size_t>(2, name.size() / 3)) return "";
+  return best;
+}
+
+const MethodInfo& MethodRegistry::Find(const std::string& name) const {
+  for (const auto& m : methods_)
+    if (m.name == name) return m;
+  std::vector<std::string> names = Names();
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  std::string message = StrCat("unknown eviction method '", name, "'");
+  if (std::string nearest = NearestName(name, names); !nearest.empty())
+    message += StrCat(" (did you mean '", nearest, "'?)");
+  throw ConfigError(StrCat(message, "; registered methods: ", list));
+}
+
+std::unique_ptr<EvictionMethod> MethodRegistry::Create(const std::string& name,
+                                                       const YAML::Node& params) const {
+  const MethodInfo& info = Find(name);
+  return info.factory(info.schema.Parse(name, params));
+}
+
+std::unique_ptr<EvictionMethod> CreateMethod(const std::string& name, const YAML::Node& params) {
+  return MethodRegistry::Get().Create(name, params);
+}
+
+std::unique_ptr<EvictionMethod> CreateMethod(const std::string& name) {
+  return MethodRegistry::Get().Create(name, YAML::Node());
+}
+
+namespace method_registry_internal {
+
+void Stamp(EvictionMethod& method, const std::string& name, const ParamValues& params) {
+  method.name_ = name;
+  method.params_ = params;
+}
+
+void AddOrAbort(MethodInfo info) {
+  try {
+    MethodRegistry::Get().Add(std::move(info));
+  } catch (const Error& e) {
+    std::cerr << "kvbench: " << e.what() << "\n";
+    std::abort();
+  }
+}
+
+}  // namespace method_registry_internal
+}  // namespace kvb
