@@ -138,3 +138,34 @@ TEST(Ruler, FitsWithARealTokenizer) {
 
 }  // namespace
 }  // namespace kvb
+
+namespace kvb {
+namespace {
+
+TEST(RulerJsonl, ReadsOfficialValidationFiles) {
+  const fs::path root = testing::TempDir("ruler_jsonl") / "4096" / "data";
+  fs::create_directories(root / "niah_single_1");
+  std::ofstream(root / "niah_single_1" / "validation.jsonl")
+      << R"({"index": 0, "input": "Some text with 1234567 in it.\nQuestion?", "outputs": ["1234567"], "length": 20, "answer_prefix": " The answer is"})" "\n"
+      << R"({"index": 1, "input": "Other text", "outputs": ["42"], "length": 5})" "\n";
+  std::ofstream(root / "qa_1.jsonl") << R"({"index": 7, "input": "Doc. Q", "outputs": ["a", "b"], "length": 5})" "\n";
+  auto dataset = CreateDataset("ruler_jsonl", YAML::Load(StrCat("data_dir: '", root.string(), "'\n")));
+  ASSERT_EQ(dataset->size(), 3u);
+  FakeTokenizer tokenizer;
+  const PromptContext context{&tokenizer, nullptr, 4096};
+  const Sample first = dataset->Build(0, context);
+  EXPECT_EQ(first.prompt, "Some text with 1234567 in it.\nQuestion? The answer is");
+  EXPECT_EQ(first.metadata.length, 4096);
+  EXPECT_EQ(first.generation.max_new_tokens, 128);
+  EXPECT_EQ(dataset->Build(1, context).prompt, "Other text");
+  const Sample qa = dataset->Build(2, context);
+  EXPECT_EQ(qa.id, "ruler_jsonl/qa_1/7");
+  EXPECT_EQ(qa.scoring.metric, "string_match_part");
+  auto pyramid = CreateDataset("ruler_jsonl", YAML::Load(StrCat("data_dir: '", root.string(), "'\nprofile: pyramidkv\n")));
+  EXPECT_EQ(pyramid->Build(2, context).scoring.metric, "string_match_all");
+  EXPECT_EQ(pyramid->Build(2, context).generation.max_new_tokens, 64);
+  EXPECT_THROW(CreateDataset("ruler_jsonl", YAML::Load(StrCat("data_dir: '", root.string(), "'\ntasks: [vt]\n"))), Error);
+}
+
+}  // namespace
+}  // namespace kvb
