@@ -1,0 +1,38 @@
+// The CUDA launchers of the cache-layer ops (STYLE P5, middle tier). Same signatures and
+// contracts as kernels/ops.h; every tensor must be on one CUDA device. ops::X routes here
+// for CUDA tensors; tests call these directly and compare with ops::X on the CPU.
+// Declared only in builds with CUDA kernels (KVB_WITH_CUDA); includes no CUDA header.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "kernels/flat_kv_cache.h"
+#include "kernels/ops.h"
+
+namespace kvb::ops::cuda {
+
+// ops::Append on the device: keys, values [S, d] in the cache dtype. Checks the host
+// mirror (length < capacity, no device sync), writes row offset[s] + length[s], then
+// increments `length` on the device and `host_length` on the host.
+void Append(LayerKV& layer, const at::Tensor& keys, const at::Tensor& values);
+
+// Append for N caches of the same shape (S and d) in one launch: keys, values [N, S, d].
+void AppendBatched(const std::vector<LayerKV*>& layers, const at::Tensor& keys,
+                   const at::Tensor& values);
+
+// ops::DecodeAttention on the device: queries [H, d] in the cache dtype; returns [H, d]
+// in that dtype. fp32 accumulation and softmax; split-K over long segments. head_dim 64
+// and 128 run the kernel; other head_dims fall back to the ATen reference (warned once).
+// softmax_scale <= 0 means 1 / sqrt(d). A length-0 segment yields zeros.
+at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale);
+
+// Decode attention over the segments of N caches in one launch (N configurations of
+// one sample, "one prefill, many caches"):
+//   layers: N layers, same dtype, head_dim and device; S may differ (H % S == 0 each).
+//   queries: [N, H, d]. Returns [N, H, d]; row n equals DecodeAttention(*layers[n], queries[n]).
+at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers,
+                                  const at::Tensor& queries, double softmax_scale);
+
+}  // namespace kvb::ops::cuda

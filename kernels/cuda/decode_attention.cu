@@ -1,0 +1,195 @@
+// ops::cuda::DecodeAttention(Batched): checks the inputs, picks the split-K chunk size,
+// dispatches dtype x head_dim x group width, launches the split-K and merge kernels
+// (kernels/cuda/decode_attention_kernel.cuh).
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/decode_attention_kernel.cuh"
+#include "kernels/cuda/launch_utils.h"
+#include "kernels/index_math.h"
+#include "util/error.h"
+
+namespace kvb::ops::cuda {
+namespace {
+
+using cuda_kernels::DecodeAttentionParams;
+using cuda_kernels::kDecodeMaxCachesPerLaunch;
+
+constexpr const char* kOp = "decode_attention";
+// Fewer rows per chunk make the partials (G * d floats written and read back per chunk)
+// a noticeable share of the traffic: 256 rows of K and V at d = 128 are 128 KiB against
+// at most 4 KiB of partials.
+constexpr int kMinChunkRows = 256;
+
+bool HasKernelForHeadDim(std::int64_t head_dim) { return head_dim == 64 || head_dim == 128; }
+
+// Everything the launch needs besides the dtype and the tile shape.
+struct DecodePlan {
+  DecodeAttentionParams params;
+  int max_segments = 0;
+  int max_group = 0;
+  std::int64_t total_rows = 0;  // sum of capacities over the launch's segments
+  int max_capacity = 0;
+};
+
+// Chunk size: enough blocks for about two waves of resident blocks over the rows the
+// launch may read (capacities: fixed during decoding, so a captured CUDA graph stays
+// valid), never below kMinChunkRows, always a multiple of the block tile.
+int ChooseChunkRows(const DecodePlan& plan, int rows_per_block_tile, int head_blocks, int resident_blocks) {
+  const cudaDeviceProp* properties = at::cuda::getCurrentDeviceProperties();
+  const std::int64_t target_blocks =
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(properties->multiProcessorCount) * resident_blocks * 2);
+  const std::int64_t rows = std::max<std::int64_t>(1, plan.total_rows * head_blocks);
+  std::int64_t chunk = std::max<std::int64_t>(kMinChunkRows, (rows + target_blocks - 1) / target_blocks);
+  chunk = (chunk + rows_per_block_tile - 1) / rows_per_block_tile * rows_per_block_tile;
+  const std::int64_t whole_segment =
+      (std::max(plan.max_capacity, 1) + rows_per_block_tile - 1) / rows_per_block_tile * rows_per_block_tile;
+  return static_cast<int>(std::min(chunk, whole_segment));
+}
+
+template <typename T, int kHeadDim, int kGroup>
+void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries) {
+  DecodeAttentionParams& p = plan.params;
+  auto* split_kernel = cuda_kernels::DecodeAttentionSplitKKernel<T, kHeadDim, kGroup>;
+  int resident_blocks = 1;
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident_blocks, split_kernel, cuda_kernels::kDecodeThreads, 0);
+  const int rows_per_block_tile =
+      cuda_kernels::DecodeRowsPerBlockTile<T, kHeadDim>(cuda_kernels::DecodeStepsPerTile<kGroup>());
+  p.head_blocks = index_math::CeilDiv(plan.max_group, kGroup);
+  p.chunk_rows = ChooseChunkRows(plan, rows_per_block_tile, p.head_blocks, std::max(resident_blocks, 1));
+  p.num_chunks = std::max(1, index_math::CeilDiv(plan.max_capacity, p.chunk_rows));
+  const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
+  const auto float_options = queries.options().dtype(at::kFloat);
+  at::Tensor partial_out = at::empty({p.num_chunks, heads_total, kHeadDim}, float_options);
+  at::Tensor partial_stats = at::empty({2, p.num_chunks, heads_total}, float_options);
+  p.partial_out = partial_out.data_ptr<float>();
+  p.partial_max = partial_stats[0].data_ptr<float>();
+  p.partial_sum = partial_stats[1].data_ptr<float>();
+  p.queries = queries.data_ptr();
+  p.out = out.data_ptr();
+
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  const dim3 split_grid(p.num_chunks, plan.max_segments, p.num_caches * p.head_blocks);
+  KVB_REQUIRE(split_grid.y <= 65535 && split_grid.z <= 65535, kOp, ": grid ", split_grid.y, " x ", split_grid.z,
+              " exceeds the launch limits");
+  split_kernel<<<split_grid, cuda_kernels::kDecodeThreads, 0, stream>>>(p);
+  detail::CheckLaunch(kOp, "DecodeAttentionSplitKKernel");
+  cuda_kernels::DecodeAttentionMergeKernel<T, kHeadDim>
+      <<<static_cast<unsigned>(heads_total), cuda_kernels::kDecodeMergeThreads, 0, stream>>>(p);
+  detail::CheckLaunch(kOp, "DecodeAttentionMergeKernel");
+}
+
+// kGroup: query heads a block serves, the smallest of 1/2/4/8 that covers the largest
+// group of the launch; larger groups (G > 8) split over several head blocks.
+template <typename T, int kHeadDim>
+void LaunchWithHeadDim(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries) {
+  if (plan.max_group <= 1) return LaunchWithGroup<T, kHeadDim, 1>(plan, out, queries);
+  if (plan.max_group <= 2) return LaunchWithGroup<T, kHeadDim, 2>(plan, out, queries);
+  if (plan.max_group <= 4) return LaunchWithGroup<T, kHeadDim, 4>(plan, out, queries);
+  return LaunchWithGroup<T, kHeadDim, 8>(plan, out, queries);
+}
+
+template <typename T>
+void LaunchWithDtype(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries, std::int64_t head_dim) {
+  switch (head_dim) {
+    case 64:
+      return LaunchWithHeadDim<T, 64>(plan, out, queries);
+    case 128:
+      return LaunchWithHeadDim<T, 128>(plan, out, queries);
+    default:
+      throw Error(StrCat(kOp, ": no kernel for head_dim ", head_dim, " (64 and 128 are built)"));
+  }
+}
+
+void Launch(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries) {
+  const std::int64_t head_dim = queries.size(-1);
+  switch (queries.scalar_type()) {
+    case at::kFloat:
+      return LaunchWithDtype<float>(plan, out, queries, head_dim);
+    case at::kHalf:
+      return LaunchWithDtype<__half>(plan, out, queries, head_dim);
+    case at::kBFloat16:
+      return LaunchWithDtype<__nv_bfloat16>(plan, out, queries, head_dim);
+    default:
+      throw Error(StrCat(kOp, ": unsupported dtype ", queries.scalar_type(), " (float, half, bfloat16)"));
+  }
+}
+
+// Head dims without a kernel: the ATen reference, which runs on any device.
+at::Tensor FallBackToReference(const std::vector<const LayerKV*>& layers, const at::Tensor& queries,
+                               double softmax_scale) {
+  TORCH_WARN_ONCE("kvbench decode_attention: no CUDA kernel for head_dim ", queries.size(-1),
+                  "; using the ATen reference (slower)");
+  std::vector<at::Tensor> outputs;
+  for (std::size_t n = 0; n < layers.size(); ++n) {
+    outputs.push_back(::kvb::ops::DecodeAttention(*layers[n], queries[n], softmax_scale));
+  }
+  return at::stack(outputs);
+}
+
+}  // namespace
+
+at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers, const at::Tensor& queries,
+                                  double softmax_scale) {
+  KVB_REQUIRE(!layers.empty(), kOp, ": no layers given");
+  KVB_REQUIRE(queries.defined() && queries.dim() == 3, kOp, ": queries must be [N, H, d], got ",
+              queries.defined() ? queries.sizes() : at::IntArrayRef{});
+  const at::Device device = queries.device();
+  detail::RequireCudaTensor(kOp, "queries", queries, device);
+  const std::int64_t num_caches = queries.size(0);
+  const std::int64_t num_query_heads = queries.size(1);
+  const std::int64_t head_dim = queries.size(2);
+  KVB_REQUIRE(static_cast<std::int64_t>(layers.size()) == num_caches, kOp, ": ", layers.size(),
+              " layers for queries of ", num_caches, " caches");
+  const double scale = index_math::ResolveSoftmaxScale(softmax_scale, static_cast<int>(head_dim));
+
+  std::vector<FlatKVView> views;
+  views.reserve(layers.size());
+  for (std::size_t n = 0; n < layers.size(); ++n) {
+    KVB_REQUIRE(layers[n] != nullptr, kOp, ": layer ", n, " is null");
+    views.push_back(detail::CheckedView(kOp, *layers[n], queries.scalar_type(), head_dim, device));
+    KVB_REQUIRE(num_query_heads % views.back().num_segments == 0, kOp, ": cache ", n, ": ", num_query_heads,
+                " query heads do not split over ", views.back().num_segments, " segments");
+  }
+  if (!HasKernelForHeadDim(head_dim)) return FallBackToReference(layers, queries, scale);
+  detail::RequireVectorAligned(kOp, "queries", queries);
+
+  const c10::cuda::CUDAGuard guard(device);
+  at::Tensor out = at::empty_like(queries);
+  for (std::int64_t first = 0; first < num_caches; first += kDecodeMaxCachesPerLaunch) {
+    const int count = static_cast<int>(std::min<std::int64_t>(kDecodeMaxCachesPerLaunch, num_caches - first));
+    DecodePlan plan;
+    plan.params.num_caches = count;
+    plan.params.num_query_heads = static_cast<int>(num_query_heads);
+    plan.params.scale_log2 = static_cast<float>(scale) * index_math::kLog2e;
+    for (int n = 0; n < count; ++n) {
+      const FlatKVView& view = views[first + n];
+      const LayerKV& layer = *layers[first + n];
+      plan.params.caches[n] = view;
+      plan.max_segments = std::max(plan.max_segments, view.num_segments);
+      plan.max_group = std::max(
+          plan.max_group, index_math::QueryHeadsPerSegment(static_cast<int>(num_query_heads), view.num_segments));
+      for (const std::int32_t capacity : layer.host_capacity) {
+        plan.total_rows += capacity;
+        plan.max_capacity = std::max(plan.max_capacity, static_cast<int>(capacity));
+      }
+    }
+    const at::Tensor queries_slice = queries.narrow(0, first, count);
+    at::Tensor out_slice = out.narrow(0, first, count);
+    Launch(plan, out_slice, queries_slice);
+  }
+  return out;
+}
+
+at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale) {
+  KVB_REQUIRE(queries.defined() && queries.dim() == 2, kOp, ": queries must be [H, d], got ",
+              queries.defined() ? queries.sizes() : at::IntArrayRef{});
+  return DecodeAttentionBatched({&layer}, queries.unsqueeze(0), softmax_scale).squeeze(0);
+}
+
+}  // namespace kvb::ops::cuda

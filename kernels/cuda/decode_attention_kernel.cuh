@@ -1,0 +1,290 @@
+// Device code of decode attention over flattened variable-length segments (STYLE P5):
+// one query per query head, the G query heads of a segment read it once, split-K over
+// the segment's rows with a merge kernel. Takes FlatKVView only; no torch header.
+//
+// Work split. A block (kDecodeWarps warps) owns one (cache, segment, head block, chunk):
+// up to kGroup query heads of one segment against `chunk_rows` rows of it. Within a
+// block, warp w takes tiles w, w + kDecodeWarps, ... of kRowsPerWarpTile rows; within
+// a warp, kThreadsPerRow lanes share one row and each lane holds 16 bytes of it (so
+// a row is one coalesced read), and the warp covers 32 / kThreadsPerRow rows per step.
+// The warps' online-softmax states (max, sum, unnormalised output) are merged in shared
+// memory and written as one partial per chunk; the merge kernel combines the chunks of
+// a segment. Softmax runs in the log2 domain (queries pre-scaled by scale * log2 e).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/vec16.cuh"
+#include "kernels/flat_kv_view.h"
+#include "kernels/index_math.h"
+
+namespace kvb::cuda_kernels {
+
+// Caches one launch can take: the views travel in the kernel argument (48 bytes each),
+// which must stay under the 4 KiB argument limit; the launcher loops over larger N.
+constexpr int kDecodeMaxCachesPerLaunch = 32;
+constexpr int kDecodeWarps = 4;
+constexpr int kDecodeThreads = kDecodeWarps * 32;
+constexpr int kDecodeMergeThreads = 128;
+
+struct DecodeAttentionParams {
+  FlatKVView caches[kDecodeMaxCachesPerLaunch];
+  int num_caches = 0;       // N of this launch
+  int num_query_heads = 0;  // H, the same for every cache
+  int chunk_rows = 0;       // rows of a segment per block; a multiple of the block tile
+  int num_chunks = 0;       // gridDim.x: covers the largest capacity of the launch
+  int head_blocks = 0;      // ceil(max G / kGroup): blocks per segment along the heads
+  float scale_log2 = 0.f;   // softmax_scale * log2(e)
+  const void* queries = nullptr;  // [N, H, d] model dtype
+  void* out = nullptr;            // [N, H, d] model dtype
+  float* partial_out = nullptr;   // [num_chunks, N * H, d] unnormalised
+  float* partial_max = nullptr;   // [num_chunks, N * H] running max (log2 domain)
+  float* partial_sum = nullptr;   // [num_chunks, N * H] sum of exp2(logit - max)
+};
+
+// Rows per warp step each lane loads ahead: more bytes in flight per warp, at the cost
+// of registers; with 8 query heads the per-lane state is large, so fewer steps.
+template <int kGroup>
+constexpr int DecodeStepsPerTile() {
+  return kGroup >= 8 ? 2 : 4;
+}
+
+template <typename T, int kHeadDim>
+constexpr int DecodeRowsPerBlockTile(int steps_per_tile) {
+  return (32 / (kHeadDim / Vec16<T>::kElems)) * steps_per_tile * kDecodeWarps;
+}
+
+template <typename T, int kHeadDim, int kGroup>
+__global__ void __launch_bounds__(kDecodeThreads)
+    DecodeAttentionSplitKKernel(const __grid_constant__ DecodeAttentionParams p) {
+  using Vec = Vec16<T>;
+  constexpr int kElems = Vec::kElems;
+  constexpr int kThreadsPerRow = kHeadDim / kElems;
+  static_assert(kThreadsPerRow >= 1 && kThreadsPerRow <= 32 && 32 % kThreadsPerRow == 0,
+                "a row must be a power-of-two slice of a warp");
+  constexpr int kRowsPerStep = 32 / kThreadsPerRow;
+  constexpr int kSteps = DecodeStepsPerTile<kGroup>();
+  constexpr int kRowsPerWarpTile = kRowsPerStep * kSteps;
+  constexpr int kRowsPerBlockTile = kRowsPerWarpTile * kDecodeWarps;
+  constexpr unsigned kFullMask = 0xffffffffu;
+
+  const int chunk = blockIdx.x;
+  const int segment = blockIdx.y;
+  const int cache_index = blockIdx.z / p.head_blocks;
+  const int head_block = blockIdx.z % p.head_blocks;
+  const FlatKVView& cache = p.caches[cache_index];
+  if (segment >= cache.num_segments) return;
+  const int group = index_math::QueryHeadsPerSegment(p.num_query_heads, cache.num_segments);
+  const int first_in_group = head_block * kGroup;
+  if (first_in_group >= group) return;
+  const int heads_here = min(kGroup, group - first_in_group);
+  // min with capacity: a broken length must not read the next segment or past the buffer.
+  const int length = min(cache.length[segment], cache.capacity[segment]);
+  const int chunk_begin = chunk * p.chunk_rows;
+  if (chunk_begin >= length) return;  // block-uniform: before any barrier
+  const int chunk_end = min(length, chunk_begin + p.chunk_rows);
+  const std::int32_t segment_offset = cache.offset[segment];
+  const int first_head =
+      index_math::FirstQueryHeadOfSegment(segment, group) + first_in_group;  // within the cache
+
+  const int warp = threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  const int row_in_step = lane / kThreadsPerRow;
+  const int column = (lane % kThreadsPerRow) * kElems;
+  const T* keys = static_cast<const T*>(cache.keys);
+  const T* values = static_cast<const T*>(cache.values);
+  const T* queries = static_cast<const T*>(p.queries) +
+                     (static_cast<std::int64_t>(cache_index) * p.num_query_heads + first_head) * kHeadDim;
+
+  float query[kGroup][kElems];
+#pragma unroll
+  for (int g = 0; g < kGroup; ++g) {
+    if (g < heads_here) {
+      Vec::ToFloat(LoadVec16(queries + g * kHeadDim + column), query[g]);
+#pragma unroll
+      for (int e = 0; e < kElems; ++e) query[g][e] *= p.scale_log2;
+    } else {
+#pragma unroll
+      for (int e = 0; e < kElems; ++e) query[g][e] = 0.f;
+    }
+  }
+
+  float running_max[kGroup];
+  float running_sum[kGroup];  // per lane: over the rows this lane's row slot saw
+  float accumulator[kGroup][kElems];
+#pragma unroll
+  for (int g = 0; g < kGroup; ++g) {
+    running_max[g] = -INFINITY;
+    running_sum[g] = 0.f;
+#pragma unroll
+    for (int e = 0; e < kElems; ++e) accumulator[g][e] = 0.f;
+  }
+
+  for (int tile = chunk_begin + warp * kRowsPerWarpTile; tile < chunk_end; tile += kRowsPerBlockTile) {
+    // Issue every load of the tile first, so that each lane has 2 * kSteps reads in flight.
+    uint4 key_raw[kSteps];
+    uint4 value_raw[kSteps];
+    bool valid[kSteps];
+#pragma unroll
+    for (int step = 0; step < kSteps; ++step) {
+      const int row = tile + step * kRowsPerStep + row_in_step;
+      valid[step] = row < chunk_end;
+      if (valid[step]) {
+        const std::int64_t element = index_math::SegmentRowElement(segment_offset, row, kHeadDim) + column;
+        key_raw[step] = LoadVec16(keys + element);
+        value_raw[step] = LoadVec16(values + element);
+      } else {
+        key_raw[step] = make_uint4(0, 0, 0, 0);
+        value_raw[step] = make_uint4(0, 0, 0, 0);
+      }
+    }
+
+    float logit[kSteps][kGroup];
+#pragma unroll
+    for (int step = 0; step < kSteps; ++step) {
+      float key[kElems];
+      Vec::ToFloat(key_raw[step], key);
+#pragma unroll
+      for (int g = 0; g < kGroup; ++g) {
+        float dot = 0.f;
+#pragma unroll
+        for (int e = 0; e < kElems; ++e) dot = fmaf(query[g][e], key[e], dot);
+        logit[step][g] = dot;
+      }
+    }
+    // Sum each dot product over the kThreadsPerRow lanes of its row.
+#pragma unroll
+    for (int offset = kThreadsPerRow / 2; offset > 0; offset /= 2) {
+#pragma unroll
+      for (int step = 0; step < kSteps; ++step) {
+#pragma unroll
+        for (int g = 0; g < kGroup; ++g) logit[step][g] += __shfl_xor_sync(kFullMask, logit[step][g], offset);
+      }
+    }
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) {
+      float tile_max = -INFINITY;
+#pragma unroll
+      for (int step = 0; step < kSteps; ++step) {
+        if (!valid[step]) logit[step][g] = -INFINITY;
+        tile_max = fmaxf(tile_max, logit[step][g]);
+      }
+      // Max over the warp's rows: finite, since the tile's first row is always valid.
+#pragma unroll
+      for (int offset = kThreadsPerRow; offset < 32; offset *= 2) {
+        tile_max = fmaxf(tile_max, __shfl_xor_sync(kFullMask, tile_max, offset));
+      }
+      const float new_max = fmaxf(running_max[g], tile_max);
+      const float rescale = exp2f(running_max[g] - new_max);  // 0 on the first tile
+      running_max[g] = new_max;
+      running_sum[g] *= rescale;
+#pragma unroll
+      for (int e = 0; e < kElems; ++e) accumulator[g][e] *= rescale;
+    }
+#pragma unroll
+    for (int step = 0; step < kSteps; ++step) {
+      float value[kElems];
+      Vec::ToFloat(value_raw[step], value);
+#pragma unroll
+      for (int g = 0; g < kGroup; ++g) {
+        const float weight = exp2f(logit[step][g] - running_max[g]);  // 0 for invalid rows
+        running_sum[g] += weight;
+#pragma unroll
+        for (int e = 0; e < kElems; ++e) accumulator[g][e] = fmaf(weight, value[e], accumulator[g][e]);
+      }
+    }
+  }
+
+  // Sum the row slots of the warp (lanes with the same column hold the same dims).
+#pragma unroll
+  for (int offset = kThreadsPerRow; offset < 32; offset *= 2) {
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) {
+      running_sum[g] += __shfl_xor_sync(kFullMask, running_sum[g], offset);
+#pragma unroll
+      for (int e = 0; e < kElems; ++e) accumulator[g][e] += __shfl_xor_sync(kFullMask, accumulator[g][e], offset);
+    }
+  }
+
+  __shared__ float warp_max[kDecodeWarps][kGroup];
+  __shared__ float warp_sum[kDecodeWarps][kGroup];
+  __shared__ float warp_out[kDecodeWarps][kGroup][kHeadDim];
+  if (lane == 0) {
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) {
+      warp_max[warp][g] = running_max[g];
+      warp_sum[warp][g] = running_sum[g];
+    }
+  }
+  if (row_in_step == 0) {
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) {
+#pragma unroll
+      for (int e = 0; e < kElems; ++e) warp_out[warp][g][column + e] = accumulator[g][e];
+    }
+  }
+  __syncthreads();
+
+  // Merge the warps (a warp that saw no rows has max -inf and weighs 0; warp 0 always
+  // saw the chunk's first row, so the block max is finite) and write the chunk's partial.
+  const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
+  const std::int64_t head0 = static_cast<std::int64_t>(cache_index) * p.num_query_heads + first_head;
+  for (int i = threadIdx.x; i < heads_here * kHeadDim; i += kDecodeThreads) {
+    const int g = i / kHeadDim;
+    const int dim = i % kHeadDim;
+    float block_max = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) block_max = fmaxf(block_max, warp_max[w][g]);
+    float out = 0.f;
+    float sum = 0.f;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) {
+      const float weight = exp2f(warp_max[w][g] - block_max);
+      out = fmaf(weight, warp_out[w][g][dim], out);
+      sum = fmaf(weight, warp_sum[w][g], sum);
+    }
+    const std::int64_t slot = chunk * heads_total + head0 + g;
+    p.partial_out[slot * kHeadDim + dim] = out;
+    if (dim == 0) {
+      p.partial_max[slot] = block_max;
+      p.partial_sum[slot] = sum;
+    }
+  }
+}
+
+// One block per (cache, query head): combines the chunk partials of the head's segment
+// and writes the normalised output in the model dtype. A length-0 segment writes zeros.
+template <typename T, int kHeadDim>
+__global__ void __launch_bounds__(kDecodeMergeThreads)
+    DecodeAttentionMergeKernel(const __grid_constant__ DecodeAttentionParams p) {
+  const int global_head = blockIdx.x;  // cache_index * H + head
+  const int cache_index = global_head / p.num_query_heads;
+  const int head = global_head % p.num_query_heads;
+  const FlatKVView& cache = p.caches[cache_index];
+  const int group = index_math::QueryHeadsPerSegment(p.num_query_heads, cache.num_segments);
+  const int segment = index_math::SegmentOfQueryHead(head, group);
+  const int length = min(cache.length[segment], cache.capacity[segment]);
+  const int chunks = min(index_math::CeilDiv(length, p.chunk_rows), p.num_chunks);
+  const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
+  T* out = static_cast<T*>(p.out) + static_cast<std::int64_t>(global_head) * kHeadDim;
+  for (int dim = threadIdx.x; dim < kHeadDim; dim += kDecodeMergeThreads) {
+    float running_max = -INFINITY;
+    float sum = 0.f;
+    float acc = 0.f;
+    for (int chunk = 0; chunk < chunks; ++chunk) {
+      const std::int64_t slot = chunk * heads_total + global_head;
+      const float chunk_max = p.partial_max[slot];
+      const float new_max = fmaxf(running_max, chunk_max);
+      const float old_weight = exp2f(running_max - new_max);
+      const float chunk_weight = exp2f(chunk_max - new_max);
+      sum = sum * old_weight + p.partial_sum[slot] * chunk_weight;
+      acc = acc * old_weight + p.partial_out[slot * kHeadDim + dim] * chunk_weight;
+      running_max = new_max;
+    }
+    out[dim] = FromFloat<T>(chunks > 0 ? acc / sum : 0.f);
+  }
+}
+
+}  // namespace kvb::cuda_kernels
