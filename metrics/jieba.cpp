@@ -35,7 +35,7 @@ std::string ReadFileOrThrow(const std::filesystem::path& path) {
 class PyLiteralReader {
  public:
   PyLiteralReader(std::string text, std::string file) : text_(std::move(text)), file_(std::move(file)) {
-    size_t p = text_.find("\nP");
+    size_t p = text_.rfind("P=", 0) == 0 ? 0 : text_.find("\nP=");
     KVB_REQUIRE(p != std::string::npos, file_, ": no 'P=' dictionary found");
     pos_ = text_.find('{', p);
     KVB_REQUIRE(pos_ != std::string::npos, file_, ": no '{' after 'P='");
