@@ -200,16 +200,19 @@ class LongBench : public Dataset {
         options.Fail("datasets", StrCat("no max new tokens for '", task, "' in the dataset2maxlen file"));
       LoadTask(data_dir / (task + (e ? "_e.jsonl" : ".jsonl")), task, limit);
     }
+    tasks_ = tasks;
   }
 
   SampleIndex size() const override { return records_.size(); }
 
   void CheckFits(const PromptContext& context) const override {
     RequireUsableContext(context, "longbench");
-    for (const auto& [task, max_new] : config_.max_new_tokens) {
-      if (TruncationLimit(context, max_new) <= 0)
+    for (const auto& task : tasks_) {
+      const TokenCount max_new = config_.max_new_tokens.find(task)->second;
+      if (TruncationLimit(context, max_new) <= 0 ||
+          (max_length_ > 0 && max_length_ + max_new > context.context_limit))
         throw Error(StrCat("longbench: a context of ", context.context_limit, " tokens leaves no room for ",
-                           task, "'s prompt; set max_length"));
+                           task, "'s prompt and answer; lower max_length"));
     }
   }
 
@@ -294,6 +297,7 @@ class LongBench : public Dataset {
   TokenCount max_length_;
   std::string chat_mode_;
   PromptConfig config_;
+  Strings tasks_;
   std::vector<Record> records_;
 };
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/dataset.h"
+#include "datasets/model_prompt_context.h"
 #include "datasets/prompt_builder.h"
 #include "tests/common/test_env.h"
 #include "tests/datasets/fake_tokenizer.h"
@@ -144,6 +145,48 @@ TEST(LongBench, MissingFileAndBadRecordsNameFileAndLine) {
         << e.what();
   }
 }
+
+}  // namespace
+}  // namespace kvb
+
+namespace kvb {
+namespace {
+
+// Real tokenizers and chat templates against the same steps in Python/transformers
+// (one Python run per tokenizer: loading transformers dominates the time).
+void ExpectTokenizedParity(const std::string& tokenizer_name) {
+  KVB_REQUIRE_SHARED(data, "data/longbench");
+  KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
+  KVB_REQUIRE_SHARED(tokenizer_dir, "tokenizers/" + tokenizer_name);
+  constexpr int kRecords = 3;
+  const std::vector<std::pair<std::string, int>> tasks = {{"multi_news", 1500}, {"multifieldqa_zh", 1200}};
+  const ModelPromptResources model = LoadModelPromptResources(tokenizer_dir, true, 100000);
+  const PromptContext context = model.Context();
+  const fs::path out = testing::TempDir("longbench_tokenized") / (tokenizer_name + ".json");
+  const auto run = testing::RunCommand(StrCat(
+      testing::PythonExe(), " ",
+      testing::ShellQuote((testing::SourceDir() / "tests/datasets/python/longbench_tokenized.py").string()), " ",
+      testing::ShellQuote(tokenizer_dir.string()), " ", testing::ShellQuote(prompts.string()), " ",
+      testing::ShellQuote(data.string()), " multi_news:1500,multifieldqa_zh:1200 ", kRecords, " ",
+      context.chat ? 1 : 0, " ", testing::ShellQuote(out.string())));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto expected = nlohmann::json::parse(ReadFile(out));
+  for (const auto& [task, max_length] : tasks) {
+    auto dataset = CreateDataset("longbench", Options(data, prompts, StrCat("datasets: [", task, "]\nlimit: ", kRecords,
+                                                                            "\nmax_length: ", max_length, "\n")));
+    ASSERT_EQ(dataset->size(), static_cast<SampleIndex>(kRecords));
+    for (SampleIndex i = 0; i < dataset->size(); ++i) {
+      const Sample sample = dataset->Build(i, context);
+      const auto& want = expected[task][i];
+      EXPECT_EQ(sample.prompt, want["prompt"].get<std::string>()) << tokenizer_name << " " << task << " " << i;
+      EXPECT_EQ(sample.prompt_ids, want["ids"].get<TokenIds>()) << tokenizer_name << " " << task << " " << i;
+    }
+  }
+}
+
+TEST(LongBenchTokenized, Qwen3WithChatTemplateMatchesTransformers) { ExpectTokenizedParity("qwen3"); }
+
+TEST(LongBenchTokenized, Llama2WithoutChatTemplateMatchesTransformers) { ExpectTokenizedParity("llama2"); }
 
 }  // namespace
 }  // namespace kvb
