@@ -190,3 +190,28 @@ TEST(LongBenchTokenized, Llama2WithoutChatTemplateMatchesTransformers) { ExpectT
 
 }  // namespace
 }  // namespace kvb
+
+namespace kvb {
+namespace {
+
+TEST(LongBench, LongBenchEReadsTheEFilesAndKeepsTheLengthField) {
+  KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
+  const fs::path dir = testing::TempDir("longbench_e");
+  {
+    std::ofstream(dir / "samsum_e.jsonl")
+        << R"({"input": "Dialogue: A: hi\nSummary: ", "context": "Dialogue: B: yo\nSummary: greeting", "answers": ["A says hi."], "length": 4321, "all_classes": null, "_id": "x1"})"
+        << "\n";
+  }
+  auto dataset = CreateDataset("longbench", Options(dir, prompts, "e: true\ndatasets: [samsum]\n"));
+  FakeTokenizer tokenizer;
+  const Sample sample = dataset->Build(0, PromptContext{&tokenizer, nullptr, 100000});
+  EXPECT_EQ(sample.id, "samsum/x1");
+  EXPECT_EQ(sample.metadata.length, 4321);
+  EXPECT_EQ(sample.generation.stop_strings, Strings{"\n"});
+  EXPECT_EQ(sample.generation.min_new_tokens, 1);
+  EXPECT_EQ(sample.scoring.postprocess, PostProcess::kFirstLine);
+  EXPECT_THROW(CreateDataset("longbench", Options(dir, prompts, "e: true\ndatasets: [qasper]\n")), Error);
+}
+
+}  // namespace
+}  // namespace kvb

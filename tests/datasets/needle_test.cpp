@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "datasets/dataset.h"
+#include "model/tokenizer/tokenizer.h"
 #include "tests/common/test_env.h"
 #include "tests/datasets/fake_tokenizer.h"
 #include "util/error.h"
@@ -95,6 +96,31 @@ TEST(Needle, LengthAboveTheContextFailsUpFront) {
   EXPECT_THROW(dataset->CheckFits(PromptContext{&tokenizer, nullptr, 4096}), Error);
   EXPECT_THROW(CreateDataset("needle", YAML::Load("depths: [120]\n")), ConfigError);
   EXPECT_THROW(CreateDataset("needle", YAML::Load("profile: snapkv\n")), ConfigError);
+}
+
+}  // namespace
+}  // namespace kvb
+
+namespace kvb {
+namespace {
+
+TEST(Needle, RealTokenizerInsertsAfterAPeriodToken) {
+  KVB_REQUIRE_SHARED(dir, "tokenizers/llama3");
+  KVB_REQUIRE_SHARED(essays, "data/pg_essays");
+  const auto tokenizer = Tokenizer::FromDirectory(dir);
+  auto dataset = MakeNeedle(StrCat("haystack: '", essays.string(), "'\nlengths: [2000, 4000]\ndepths: [25, 60]\n"));
+  const PromptContext context{tokenizer.get(), nullptr, 8192};
+  dataset->CheckFits(context);
+  for (SampleIndex i = 0; i < dataset->size(); ++i) {
+    const Sample sample = dataset->Build(i, context);
+    const std::string ctx = ContextOf(sample);
+    const auto at = ctx.find(kNeedle);
+    ASSERT_NE(at, std::string::npos) << sample.id;
+    EXPECT_EQ(ctx[at - 1], '.') << sample.id;
+    const auto tokens = static_cast<std::int64_t>(tokenizer->Encode(ctx, false).size());
+    EXPECT_LE(tokens, sample.metadata.length - 200 + 2) << sample.id;  // re-encoding may merge at the seams
+    EXPECT_GE(tokens, sample.metadata.length - 200 - 5) << sample.id;
+  }
 }
 
 }  // namespace
