@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "metrics/py_number.h"
 #include "util/error.h"
 
 namespace kvb::metrics {
@@ -27,8 +28,31 @@ std::string AggregationName(Aggregation aggregation) {
   switch (aggregation) {
     case Aggregation::kMeanPercent:
       return "mean_percent";
+    case Aggregation::kMeanThenPercent:
+      return "mean_then_percent";
+    case Aggregation::kMean:
+      return "mean";
+    case Aggregation::kAccuracyPercent:
+      return "accuracy_percent";
   }
   return "unknown";
+}
+
+double AggregateScores(Aggregation aggregation, const std::vector<double>& per_sample) {
+  KVB_REQUIRE(!per_sample.empty(), "no samples to aggregate");
+  const double n = static_cast<double>(per_sample.size());
+  const double sum = PySum(per_sample);
+  switch (aggregation) {
+    case Aggregation::kMeanPercent:
+      return PyRound(100 * sum / n, 2);
+    case Aggregation::kMeanThenPercent:
+      return PyRound(sum / n * 100, 2);
+    case Aggregation::kMean:
+      return sum / n;
+    case Aggregation::kAccuracyPercent:
+      return 100 * sum / n;
+  }
+  throw Error(StrCat("unknown aggregation ", static_cast<int>(aggregation)));
 }
 
 MetricRegistry& MetricRegistry::Get() {

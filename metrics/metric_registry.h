@@ -17,9 +17,14 @@ namespace kvb::metrics {
 
 // How per-sample scores become the reported number.
 enum class Aggregation {
-  kMeanPercent,  // 100 * sum / count, Python round(.., 2) (LongBench eval.py scorer)
+  kMeanPercent,      // round(100 * sum / count, 2), Python rounding (LongBench eval.py scorer)
+  kMeanThenPercent,  // round(sum / count * 100, 2), Python rounding (RULER evaluate.py)
+  kMean,             // sum / count, unrounded (needle heatmap cells)
+  kAccuracyPercent,  // 100 * sum / count of 0/1 scores, unrounded (BABILong eval)
 };
 std::string AggregationName(Aggregation aggregation);
+// Applies `aggregation` to per-sample scores in file order (sums left to right, as Python).
+double AggregateScores(Aggregation aggregation, const std::vector<double>& per_sample);
 
 inline constexpr bool kHigherIsBetter = true;
 inline constexpr bool kLowerIsBetter = false;
@@ -27,13 +32,18 @@ inline constexpr bool kLowerIsBetter = false;
 // (prediction, ground truth, context) -> score for one reference answer.
 using SampleMetricFn =
     std::function<double(std::u32string_view, std::u32string_view, const MetricContext&)>;
+// (prediction, all references of the sample, context) -> score, for metrics that look at
+// every reference at once (RULER string_match_all).
+using ReferencesMetricFn =
+    std::function<double(std::u32string_view, const std::vector<std::u32string>&, const MetricContext&)>;
 
 struct MetricInfo {
   std::string name;  // the scorer's name in the official code, e.g. "qa_f1_score"
   bool higher_is_better = true;
   Aggregation aggregation = Aggregation::kMeanPercent;
   std::string version;  // bump when the numbers a metric produces change
-  SampleMetricFn score;
+  SampleMetricFn score;                // set for per-answer metrics (max over answers)
+  ReferencesMetricFn score_references;  // set for metrics over all references at once
 };
 
 class MetricRegistry {
@@ -60,4 +70,9 @@ struct MetricRegistrar {
 #define KVB_REGISTER_METRIC(name, fn, direction, aggregation, version)                 \
   static ::kvb::metrics::MetricRegistrar kvb_metric_registrar_##name(                 \
       ::kvb::metrics::MetricInfo{#name, direction, aggregation, version, fn},         \
+      __FILE__ ":" KVB_METRIC_STR(__LINE__))
+
+#define KVB_REGISTER_REFERENCES_METRIC(name, fn, direction, aggregation, version)      \
+  static ::kvb::metrics::MetricRegistrar kvb_metric_registrar_##name(                 \
+      ::kvb::metrics::MetricInfo{#name, direction, aggregation, version, nullptr, fn}, \
       __FILE__ ":" KVB_METRIC_STR(__LINE__))

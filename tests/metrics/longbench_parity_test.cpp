@@ -12,7 +12,9 @@
 #include <random>
 
 #include "metrics/jieba.h"
+#include "metrics/babilong_metrics.h"
 #include "metrics/longbench_metrics.h"
+#include "metrics/ruler_metrics.h"
 #include "metrics/metric_registry.h"
 #include "tests/common/test_env.h"
 #include "util/error.h"
@@ -28,6 +30,7 @@ struct Pair {
   std::string metric;  // the reference script's name
   std::u32string pred, gt;
   ClassLabels all_classes;
+  std::vector<std::u32string> refs = {};  // for metrics over all references (RULER, BABILong)
 };
 
 struct LongBenchRecord {
@@ -204,6 +207,34 @@ void AddChinesePairs(Rng& rng, const std::vector<LongBenchRecord>& zh, std::vect
   }
 }
 
+void AddRulerNeedleBabilongPairs(Rng& rng, const std::vector<LongBenchRecord>& news, std::vector<Pair>& pairs) {
+  static const std::vector<std::u32string> kValues = {U"1234567", U"Apple", U"apple", U"12345", U"VAR_X", U"ΣΊΣΥΦΟΣ", U"İstanbul", U"pine"};
+  for (int i = 0; i < 300; ++i) {
+    std::vector<std::u32string> refs;
+    for (size_t k = Uniform(rng, 1, 4); k > 0; --k) refs.push_back(Pick(rng, kValues));
+    std::u32string pred = U"  " + WordWindow(rng, Pick(rng, news).context, 0, 6);
+    for (size_t k = Uniform(rng, 0, 3); k > 0; --k) pred += Pick(rng, std::vector<std::u32string>{U"\x01", U" ", U"\n", U"\x1f"}) + PerturbMany(rng, Pick(rng, kValues)) + U"9";
+    for (const char* m : {"string_match_all", "string_match_part"}) pairs.push_back({m, pred, U"", {}, refs});
+  }
+  const std::u32string needle(kNeedleExpectedAnswer);
+  for (int i = 0; i < 200; ++i) {
+    std::u32string pred = Uniform(rng, 0, 1) ? PerturbMany(rng, needle) : WordWindow(rng, Pick(rng, news).context, 0, 20);
+    if (Uniform(rng, 0, 2) == 0) pred = U"Eat a SANDWICH and sit in Dolores Park on a sunny day.";
+    pairs.push_back({"needle_answer_recall", pred, U"", {}, {needle}});
+  }
+  for (int i = 0; i < 400; ++i) {
+    const char* task = i % 5 == 4 ? "qa5" : "qa1";
+    const ClassLabels& labels = BabilongLabels(task);
+    std::u32string target = Pick(rng, labels);
+    if (Uniform(rng, 0, 5) == 0) target = Pick(rng, labels) + U"," + Pick(rng, labels);
+    const std::u32string question = U"Where is " + Pick(rng, labels) + U"?";
+    std::u32string output;
+    for (size_t k = Uniform(rng, 0, 3); k > 0; --k)
+      output += Pick(rng, std::vector<std::u32string>{U"The ", U"the ", U". ", U"<context> ", U"Question: ", U", "}) + Pick(rng, labels);
+    pairs.push_back({"babilong_qa", Uniform(rng, 0, 4) ? output : PyLower(output) + U" rosemary", U"", labels, {target, question}});
+  }
+}
+
 // Runs the reference script on `pairs`; returns its output lines.
 std::vector<Json> RunReference(const std::vector<Pair>& pairs, const std::string& name) {
   const auto dir = testing::TempDir(name);
@@ -215,6 +246,9 @@ std::vector<Json> RunReference(const std::vector<Pair>& pairs, const std::string
       Json classes = Json::array();
       for (const auto& c : p.all_classes) classes.push_back(EncodeUtf8(c));
       j["all_classes"] = classes;
+      Json refs = Json::array();
+      for (const auto& r : p.refs) refs.push_back(EncodeUtf8(r));
+      j["refs"] = refs;
       out << j.dump() << "\n";
     }
   }
@@ -252,15 +286,19 @@ TEST(LongBenchParity, EveryMetricMatchesThePythonScorersExactly) {
   AddClassificationAndNumberPairs(rng, news, pairs);
   AddCodePairs(rng, news, pairs);
   AddChinesePairs(rng, zh, pairs);
+  AddRulerNeedleBabilongPairs(rng, news, pairs);
   const auto reference = RunReference(pairs, "longbench_parity");
   ASSERT_EQ(reference.size(), pairs.size());
-  std::map<std::string, int> checked, mismatched, fractional;
+  std::map<std::string, int> checked, mismatched, zero, nonzero;
   for (size_t i = 0; i < pairs.size(); ++i) {
     const Pair& p = pairs[i];
     const MetricInfo& metric = MetricRegistry::Get().Find(RegistryName(p.metric));
     std::string cpp;
     try {
-      const double score = metric.score(p.pred, p.gt, ContextFor(p));
+      const bool ruler = p.metric.rfind("string_match", 0) == 0;  // RULER post-processes first
+      const double score = metric.score ? metric.score(p.pred, p.gt, ContextFor(p))
+                                        : metric.score_references(ruler ? PostprocessRulerPrediction(p.pred) : p.pred,
+                                                                  p.refs, ContextFor(p));
       char buf[64];
       std::snprintf(buf, sizeof(buf), "%.17g", score);
       cpp = buf;
@@ -274,17 +312,18 @@ TEST(LongBenchParity, EveryMetricMatchesThePythonScorersExactly) {
       py = buf;
     }
     ++checked[p.metric];
-    if (cpp != "0" && cpp != "1" && cpp != "error") ++fractional[p.metric];
+    ++(cpp == "0" ? zero : nonzero)[p.metric];
     if (cpp != py && ++mismatched[p.metric] <= 5) {
       ADD_FAILURE() << p.metric << " pair " << i << ": C++ " << cpp << " vs Python " << py << "\n  pred: "
                     << EncodeUtf8(p.pred).substr(0, 300) << "\n  gt:   " << EncodeUtf8(p.gt).substr(0, 300);
     }
   }
   for (const auto& [metric, n] : checked) {
-    std::cout << metric << ": " << n << " pairs, " << fractional[metric] << " strictly between 0 and 1, "
+    std::cout << metric << ": " << n << " pairs, " << nonzero[metric] << " scored above 0, "
               << mismatched[metric] << " mismatches\n";
-    // The generators must exercise partial credit, not only all-or-nothing cases.
-    EXPECT_GT(fractional[metric], n / 20) << metric;
+    // The generators must produce both misses and hits, or the comparison proves little.
+    EXPECT_GT(zero[metric], 0) << metric;
+    EXPECT_GT(nonzero[metric], n / 20) << metric;
   }
 }
 

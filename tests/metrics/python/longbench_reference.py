@@ -118,12 +118,48 @@ def code_sim_levenshtein(prediction, ground_truth, **kwargs):
     return fuzz.ratio(_first_code_line(prediction), ground_truth) / 100
 
 
+def _ruler_postprocess(pred):
+    return re.sub(r"[\x00-\x1f]", "\n", pred.strip()).strip()
+
+
+def string_match_all(prediction, refs, **kwargs):
+    pred = _ruler_postprocess(prediction)
+    return sum([1.0 if r.lower() in pred.lower() else 0.0 for r in refs]) / len(refs)
+
+
+def string_match_part(prediction, refs, **kwargs):
+    pred = _ruler_postprocess(prediction)
+    return max([1.0 if r.lower() in pred.lower() else 0.0 for r in refs])
+
+
+def needle_answer_recall(prediction, refs, **kwargs):
+    expected = set(refs[0].split())
+    return len(set(prediction.lower().split()).intersection(expected)) / len(expected)
+
+
+def babilong_qa(output, refs, all_classes=None):
+    target, question = refs
+    output = output.lower()
+    output = output.split(".")[0].split("<context>")[0].split("<example>")[0].split("Question")[0]
+    target = target.lower()
+    labels = {label.lower() for label in all_classes}
+    in_question = {label for label in labels if label in question.lower()}
+    in_output = {label for label in labels if label in output} - in_question
+    if "," in target and len(target) > 3:
+        parts = target.split(",")
+        return float(all(p in in_output for p in parts) and len(in_output) == len(parts))
+    return float(target in in_output and len(in_output) == 1)
+
+
 METRICS = {f.__name__: f for f in [qa_f1_score, qa_f1_zh_score, rouge_score, rouge_zh_score,
                                     classification_score, retrieval_score, retrieval_zh_score,
                                     count_score, code_sim_difflib, code_sim_levenshtein]}
+REFERENCE_METRICS = {f.__name__: f for f in [string_match_all, string_match_part, needle_answer_recall, babilong_qa]}
 
 
 def score_pair(item):
+    if item["metric"] in REFERENCE_METRICS:
+        return REFERENCE_METRICS[item["metric"]](item["pred"], item["refs"], all_classes=item.get("all_classes"))
     return METRICS[item["metric"]](item["pred"], item["gt"], all_classes=item.get("all_classes"))
 
 
