@@ -231,6 +231,7 @@ void AddRulerNeedleBabilongPairs(Rng& rng, const std::vector<LongBenchRecord>& n
     std::u32string output;
     for (size_t k = Uniform(rng, 0, 3); k > 0; --k)
       output += Pick(rng, std::vector<std::u32string>{U"The ", U"the ", U". ", U"<context> ", U"Question: ", U", "}) + Pick(rng, labels);
+    if (Uniform(rng, 0, 1) == 0) output = U"Answer: " + target + output;  // often right, sometimes not
     pairs.push_back({"babilong_qa", Uniform(rng, 0, 4) ? output : PyLower(output) + U" rosemary", U"", labels, {target, question}});
   }
 }

@@ -163,14 +163,15 @@ def score_pair(item):
     return METRICS[item["metric"]](item["pred"], item["gt"], all_classes=item.get("all_classes"))
 
 
-out = open(sys.argv[2], "w", encoding="utf-8")
-for line in open(sys.argv[1], encoding="utf-8"):
-    item = json.loads(line)
-    if item["metric"] == "jieba_cut":
-        out.write(json.dumps({"tokens": list(jieba.cut(item["pred"], cut_all=False))}, ensure_ascii=False) + "\n")
-        continue
-    try:
-        out.write(json.dumps({"score": repr(float(score_pair(item)))}) + "\n")
-    except Exception as e:  # noqa: BLE001
-        out.write(json.dumps({"error": type(e).__name__}) + "\n")
-out.close()
+if __name__ == "__main__":  # still module level: the same stack depth as eval.py
+    out = open(sys.argv[2], "w", encoding="utf-8")
+    for line in open(sys.argv[1], encoding="utf-8"):
+        item = json.loads(line)
+        if item["metric"] == "jieba_cut":
+            out.write(json.dumps({"tokens": list(jieba.cut(item["pred"], cut_all=False))}, ensure_ascii=False) + "\n")
+            continue
+        try:
+            out.write(json.dumps({"score": repr(float(score_pair(item)))}) + "\n")
+        except Exception as e:  # noqa: BLE001
+            out.write(json.dumps({"error": type(e).__name__}) + "\n")
+    out.close()
