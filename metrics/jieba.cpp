@@ -178,7 +178,19 @@ std::filesystem::path Jieba::DefaultDataDir() {
 }
 
 const Jieba& Jieba::Default() {
-  static const Jieba* instance = new Jieba(DefaultDataDir());  // never destroyed: used at exit
+  // Loaded once; a failure is remembered too, so that scoring 200 Chinese samples
+  // without the data fails fast instead of re-reading the dictionary per sample.
+  static const Jieba* instance = nullptr;  // never destroyed: may be used at exit
+  static std::string load_error;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    try {
+      instance = new Jieba(DefaultDataDir());
+    } catch (const Error& e) {
+      load_error = e.what();
+    }
+  });
+  KVB_REQUIRE(instance != nullptr, load_error);
   return *instance;
 }
 

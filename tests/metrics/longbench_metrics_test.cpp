@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "metrics/jieba.h"
 #include "metrics/longbench_eval.h"
 #include "metrics/longbench_metrics.h"
 #include "metrics/metric_registry.h"
@@ -74,6 +75,23 @@ TEST(CodeSim, FirstLineWithoutCommentMarkers) {
   // difflib's greedy blocks can miss the LCS; Levenshtein's indel ratio cannot.
   EXPECT_LE(DifflibRatio(U"abxcd", U"abcxd"), LevenshteinRatio(U"abxcd", U"abcxd"));
   EXPECT_THROW(ParseFuzzMatcher("rapidfuzz"), ConfigError);
+}
+
+TEST(Jieba, MissingDataNamesTheFile) {
+  try {
+    Jieba jieba("/nonexistent/jieba");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/jieba/dict.txt"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Jieba, CutsLikeJieba) {
+  if (!std::filesystem::exists(Jieba::DefaultDataDir() / "dict.txt")) GTEST_SKIP() << "python3-jieba not installed";
+  // Python: list(jieba.cut("我来到北京清华大学 ok\r\n!")) with jieba 0.42.1.
+  const JiebaTokens tokens = Jieba::Default().Cut(U"我来到北京清华大学 ok\r\n!");
+  const JiebaTokens expected = {U"我", U"来到", U"北京", U"清华大学", U" ", U"ok", U"\r\n", U"!"};
+  EXPECT_EQ(tokens, expected);
 }
 
 TEST(MetricRegistry, HoldsEveryLongBenchMetricWithMetadata) {
