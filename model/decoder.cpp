@@ -1,0 +1,234 @@
+#include "model/decoder.h"
+
+#include <cmath>
+
+#include "util/error.h"
+
+namespace kvb {
+namespace {
+
+at::Tensor Linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  return bias.defined() ? at::linear(x, weight, bias) : at::linear(x, weight);
+}
+
+// Every prompt position of every KV head: the cache of a run without a method.
+KeptPositions KeepAll(int segments, std::int64_t length) {
+  KeptPositions kept;
+  kept.per_segment.assign(segments, std::vector<std::int64_t>(length));
+  for (auto& positions : kept.per_segment) {
+    for (std::int64_t i = 0; i < length; ++i) positions[i] = i;
+  }
+  return kept;
+}
+
+}  // namespace
+
+std::unique_ptr<Decoder> Decoder::Load(const std::filesystem::path& dir, const DecoderOptions& options) {
+  ModelConfig config = ModelConfig::FromDirectory(dir);
+  ModelWeights weights = LoadWeights(dir, config, WeightLoadOptions{options.device, options.dtype});
+  return std::make_unique<Decoder>(std::move(config), std::move(weights), options);
+}
+
+Decoder::Decoder(ModelConfig config, ModelWeights weights, const DecoderOptions& options)
+    : config_(std::move(config)),
+      weights_(std::move(weights)),
+      options_(options),
+      rope_(config_, options.device),
+      softmax_scale_(1.0 / std::sqrt(static_cast<double>(config_.head_dim))) {}
+
+std::int64_t Decoder::ParameterCount() const {
+  std::int64_t count = weights_.embed_tokens.numel() + weights_.final_norm.numel();
+  if (!weights_.lm_head.is_same(weights_.embed_tokens)) count += weights_.lm_head.numel();
+  for (const LayerWeights& w : weights_.layers) {
+    for (const at::Tensor* t : {&w.input_norm, &w.q_proj, &w.q_bias, &w.k_proj, &w.k_bias, &w.v_proj, &w.v_bias,
+                                &w.o_proj, &w.o_bias, &w.q_norm, &w.k_norm, &w.post_attention_norm, &w.gate_proj,
+                                &w.gate_bias, &w.up_proj, &w.up_bias, &w.down_proj, &w.down_bias}) {
+      if (t->defined()) count += t->numel();
+    }
+  }
+  return count;
+}
+
+// ---- the steps of a layer, in paper order -------------------------------------------
+
+// RMSNorm in fp32, scaled in the model dtype (as the reference implementation rounds).
+at::Tensor Decoder::RmsNorm(const at::Tensor& x, const at::Tensor& weight) const {
+  const at::Tensor x32 = x.to(at::kFloat);
+  const at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + config_.rms_norm_eps);
+  return weight * normed.to(x.scalar_type());
+}
+
+Decoder::Qkv Decoder::ProjectQkv(const LayerWeights& w, const at::Tensor& normed, const at::Tensor& cos,
+                                 const at::Tensor& sin) const {
+  const std::int64_t n = normed.size(0);
+  const int d = config_.head_dim;
+  at::Tensor q = Linear(normed, w.q_proj, w.q_bias).view({n, config_.num_heads, d});
+  at::Tensor k = Linear(normed, w.k_proj, w.k_bias).view({n, config_.num_kv_heads, d});
+  at::Tensor v = Linear(normed, w.v_proj, w.v_bias).view({n, config_.num_kv_heads, d});
+  if (config_.qk_norm) {
+    q = RmsNorm(q, w.q_norm);
+    k = RmsNorm(k, w.k_norm);
+  }
+  q = RotaryEmbedding::Apply(q.transpose(0, 1), cos, sin);
+  k = RotaryEmbedding::Apply(k.transpose(0, 1), cos, sin);
+  return Qkv{q.contiguous(), k.contiguous(), v.transpose(0, 1).contiguous()};
+}
+
+// Causal GQA attention over the prompt, in blocks of query rows: block [a, b) attends
+// to keys [0, b) with the causal mask shifted by a.
+at::Tensor Decoder::PromptAttention(const Qkv& qkv) const {
+  const std::int64_t length = qkv.queries.size(1);
+  const bool grouped = config_.num_heads != config_.num_kv_heads;
+  const at::Tensor q = qkv.queries.unsqueeze(0), k = qkv.keys.unsqueeze(0), v = qkv.values.unsqueeze(0);
+  std::vector<at::Tensor> blocks;
+  for (std::int64_t begin = 0; begin < length; begin += options_.prompt_chunk_rows) {
+    const std::int64_t end = std::min(length, begin + options_.prompt_chunk_rows);
+    const at::Tensor q_block = q.narrow(2, begin, end - begin);
+    const at::Tensor k_seen = k.narrow(2, 0, end), v_seen = v.narrow(2, 0, end);
+    std::optional<at::Tensor> mask;
+    if (begin > 0) {
+      const auto index = at::TensorOptions().dtype(at::kLong).device(q.device());
+      mask = at::arange(end, index).unsqueeze(0) <= at::arange(begin, end, index).unsqueeze(1);  // [rows, end]
+    }
+    blocks.push_back(at::scaled_dot_product_attention(q_block, k_seen, v_seen, mask, 0.0, /*is_causal=*/begin == 0,
+                                                      softmax_scale_, grouped));
+  }
+  const at::Tensor out = blocks.size() == 1 ? blocks[0] : at::cat(blocks, 2);  // [1, H, L, d]
+  return out.squeeze(0).transpose(0, 1).reshape({length, -1});
+}
+
+at::Tensor Decoder::Mlp(const LayerWeights& w, const at::Tensor& x) const {
+  const at::Tensor gate = at::silu(Linear(x, w.gate_proj, w.gate_bias));
+  return Linear(gate * Linear(x, w.up_proj, w.up_bias), w.down_proj, w.down_bias);
+}
+
+at::Tensor Decoder::LmHead(const at::Tensor& normed) const {
+  return at::linear(normed, weights_.lm_head).to(at::kFloat);
+}
+
+// ---- prefill -------------------------------------------------------------------------
+
+// The method hook: every configuration sees the same layer view and keeps its own
+// compacted copy of the layer's keys and values.
+void Decoder::CompressPromptKv(int layer, const Qkv& qkv, const std::vector<CacheConfig>& configs,
+                               std::int64_t max_new_tokens, std::vector<SequenceState>& sequences) const {
+  const std::int64_t length = qkv.keys.size(1);
+  for (size_t c = 0; c < configs.size(); ++c) {
+    EvictionMethod* method = configs[c].method;
+    KeptPositions kept;
+    std::int64_t reserve = max_new_tokens;
+    if (method == nullptr) {
+      kept = KeepAll(config_.num_kv_heads, length);
+    } else {
+      const LayerView view{layer, config_.shape(), length, configs[c].budget, qkv.queries, qkv.keys, qkv.values};
+      kept = method->SelectPrefill(view);
+      reserve = method->DecodeReserve(max_new_tokens);
+      const int expected = method->granularity() == Granularity::kQueryHead ? config_.num_heads : config_.num_kv_heads;
+      KVB_REQUIRE(kept.num_segments() == expected, "method ", method->name(), " kept ", kept.num_segments(),
+                " segments at layer ", layer, ", expected ", expected);
+    }
+    sequences[c].kv.layer(layer) = ops::Compact(qkv.keys, qkv.values, kept, reserve);
+    sequences[c].kept[layer] = std::move(kept);
+  }
+}
+
+at::Tensor Decoder::PrefillLayer(int layer, const at::Tensor& hidden, const at::Tensor& cos, const at::Tensor& sin,
+                                 const std::vector<CacheConfig>& configs, std::int64_t max_new_tokens,
+                                 std::vector<SequenceState>& sequences) {
+  const LayerWeights& w = weights_.layers[layer];
+  const at::Tensor attn_norm = RmsNorm(hidden, w.input_norm);
+  Tap("attn_norm", layer, attn_norm);
+  const Qkv qkv = ProjectQkv(w, attn_norm, cos, sin);
+  const at::Tensor attention = PromptAttention(qkv);
+  CompressPromptKv(layer, qkv, configs, max_new_tokens, sequences);  // the eviction method hook
+  const at::Tensor attn_out = Linear(attention, w.o_proj, w.o_bias);
+  Tap("attn_out", layer, attn_out);
+  const at::Tensor residual = hidden + attn_out;
+  const at::Tensor mlp_out = Mlp(w, RmsNorm(residual, w.post_attention_norm));
+  Tap("mlp_out", layer, mlp_out);
+  const at::Tensor out = residual + mlp_out;
+  Tap("layer_out", layer, out);
+  return out;
+}
+
+at::Tensor Decoder::PrefillForward(const TokenIds& prompt, const std::vector<CacheConfig>& configs,
+                                   std::int64_t max_new_tokens, bool all_positions,
+                                   std::vector<SequenceState>& sequences) {
+  const auto length = static_cast<std::int64_t>(prompt.size());
+  KVB_REQUIRE(length > 0, "the prompt is empty");
+  KVB_REQUIRE(config_.sliding_window == 0 || length + max_new_tokens <= config_.sliding_window,
+              "prompt + new tokens (", length + max_new_tokens, ") exceed the model's sliding_window (",
+              config_.sliding_window, "), which kvbench does not implement");
+  const auto index = at::TensorOptions().dtype(at::kLong).device(options_.device);
+  const at::Tensor ids = at::tensor(at::IntArrayRef(std::vector<std::int64_t>(prompt.begin(), prompt.end())),
+                                    at::TensorOptions().dtype(at::kLong)).to(options_.device);
+  const auto [cos, sin] = rope_.CosSin(at::arange(length, index), length, options_.dtype);
+
+  sequences.assign(configs.size(), SequenceState{});
+  for (size_t c = 0; c < configs.size(); ++c) {
+    SequenceState& state = sequences[c];
+    state.kv = FlatKVCache(config_.num_layers);
+    state.kept.resize(config_.num_layers);
+    state.method = configs[c].method;
+    state.prompt_length = state.next_position = length;
+    if (state.method != nullptr) state.method->BeginPrompt(config_.shape(), length, configs[c].budget);
+  }
+
+  at::Tensor hidden = weights_.embed_tokens.index_select(0, ids);  // [L, hidden]
+  Tap("embed", -1, hidden);
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    hidden = PrefillLayer(layer, hidden, cos, sin, configs, max_new_tokens, sequences);
+  }
+  // The LM head runs only where logits are needed: the last position when generating.
+  const at::Tensor rows = all_positions ? hidden : hidden.narrow(0, length - 1, 1);
+  const at::Tensor normed = RmsNorm(rows, weights_.final_norm);
+  Tap("final_norm", -1, normed);
+  return normed;
+}
+
+PrefillResult Decoder::Prefill(const TokenIds& prompt, const std::vector<CacheConfig>& configs,
+                               std::int64_t max_new_tokens) {
+  KVB_REQUIRE(max_new_tokens >= 0, "max_new_tokens must be >= 0, got ", max_new_tokens);
+  PrefillResult result;
+  const at::Tensor normed = PrefillForward(prompt, configs, max_new_tokens, false, result.sequences);
+  result.last_logits = LmHead(normed)[0];
+  return result;
+}
+
+at::Tensor Decoder::PromptLogits(const TokenIds& prompt) {
+  std::vector<SequenceState> none;
+  return LmHead(PrefillForward(prompt, {}, 0, true, none));
+}
+
+// ---- decode --------------------------------------------------------------------------
+
+at::Tensor Decoder::DecodeStep(SequenceState& state, TokenId token) {
+  KVB_REQUIRE(token >= 0 && token < config_.vocab_size, "token id ", token, " outside the vocabulary (",
+              config_.vocab_size, ")");
+  const std::int64_t position = state.next_position++;
+  const auto index = at::TensorOptions().dtype(at::kLong).device(options_.device);
+  const auto [cos, sin] = rope_.CosSin(at::full({1}, position, index), position + 1, options_.dtype);
+  at::Tensor hidden = weights_.embed_tokens.narrow(0, token, 1);  // [1, hidden]
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const LayerWeights& w = weights_.layers[layer];
+    LayerKV& cache = state.kv.layer(layer);
+    const Qkv qkv = ProjectQkv(w, RmsNorm(hidden, w.input_norm), cos, sin);
+    const at::Tensor queries = qkv.queries.squeeze(1);  // [H, d]
+    at::Tensor keys = qkv.keys.squeeze(1), values = qkv.values.squeeze(1);  // [H_kv, d]
+    if (cache.num_segments() != config_.num_kv_heads) {  // granularity: query_head
+      const int group = cache.num_segments() / config_.num_kv_heads;
+      keys = keys.repeat_interleave(group, 0);
+      values = values.repeat_interleave(group, 0);
+    }
+    ops::Append(cache, keys, values);
+    const at::Tensor attention = ops::DecodeAttention(cache, queries, softmax_scale_).reshape({1, -1});
+    if (state.method != nullptr && state.method->evicts_while_decoding()) {
+      state.method->OnDecodeStep(DecodeView{layer, position - state.prompt_length, position, queries}, cache);
+    }
+    const at::Tensor residual = hidden + Linear(attention, w.o_proj, w.o_bias);
+    hidden = residual + Mlp(w, RmsNorm(residual, w.post_attention_norm));
+  }
+  return LmHead(RmsNorm(hidden, weights_.final_norm))[0];
+}
+
+}  // namespace kvb
