@@ -27,7 +27,7 @@ class CsvWriter : public ReportWriter {
           const ScoreCell* cell = data.Cell(v.key, budget, d);
           if (!cell) continue;
           scores << Csv(v.label) << "," << budget << "," << Csv(d) << ","
-                 << Csv(data.primary_metric.at(d)) << "," << (cell->higher_is_better ? 1 : 0) << ","
+                 << Csv(data.PrimaryMetric(d)) << "," << (cell->higher_is_better ? 1 : 0) << ","
                  << (cell->samples ? FormatScore(cell->score) : "") << "," << cell->samples << ","
                  << cell->failed << "\n";
         }

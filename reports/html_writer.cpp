@@ -162,7 +162,7 @@ class HtmlWriter : public ReportWriter {
           }
           if (!s.points.empty()) series.push_back(std::move(s));
         }
-        html << LineChart(d.empty() ? "average" : d + " (" + data.primary_metric.at(d) + ")",
+        html << LineChart(d.empty() ? "average" : d + " (" + data.PrimaryMetric(d) + ")",
                           series, data.budgets);
       }
     }

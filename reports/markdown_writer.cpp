@@ -27,7 +27,7 @@ class MarkdownWriter : public ReportWriter {
     md << "# kvbench report\n\nSource: `" << data.source << "`. Scores are 100 x the mean of the "
        << "dataset's metric over successful samples.\n\n## Scores by budget\n\n";
     std::vector<std::string> header = {"method"};
-    for (const auto& d : data.datasets) header.push_back(d + " (" + data.primary_metric.at(d) + ")");
+    for (const auto& d : data.datasets) header.push_back(d + " (" + data.PrimaryMetric(d) + ")");
     header.push_back("average");
     for (std::int64_t budget : data.budgets) {
       md << "### Budget " << budget << "\n\n" << Row(header) << Rule(header.size());

@@ -10,9 +10,13 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-// The grids a report draws, by the sample metadata keys that define them: needle cells
-// (depth x context length) and RULER tasks by length. A dataset gets the first pair
-// whose keys all its samples carry.
+// The grids a report draws, by sample metadata keys: rows are needle depths (when the
+// samples carry "depth") or tasks (RULER, reason-in-a-haystack), columns are target
+// lengths; a grid covers one sweep entry ("entry": the dataset label, of which each
+// task is its own table column). A grid needs every sample of the entry to carry the
+// keys and at most kMaxGridColumns distinct lengths: LongBench records each have their
+// own length, which makes no grid.
+constexpr std::size_t kMaxGridColumns = 16;
 const std::vector<std::pair<std::string, std::string>>& GridKeys() {
   static const std::vector<std::pair<std::string, std::string>> keys = {{"depth", "length"},
                                                                         {"task", "length"}};
@@ -173,7 +177,11 @@ ReportData BuildReportData(const ResultsStore& store) {
     cost.kv_mib_full += r.memory.kv_bytes_full / kMiB;
 
     const nlohmann::json metadata = nlohmann::json::parse(r.sample.metadata_json, nullptr, false);
-    const auto grid_id = std::make_pair(run.run_id, dataset);
+    const std::string entry = metadata.is_object() && metadata.contains("entry") &&
+                                      metadata["entry"].is_string()
+                                  ? metadata["entry"].get<std::string>()
+                                  : dataset;
+    const auto grid_id = std::make_pair(run.run_id, entry);
     if (!grid_possible.count(grid_id)) grid_possible[grid_id] = true;
     if (!grid_possible[grid_id]) continue;
     bool placed = false;
@@ -214,6 +222,9 @@ ReportData BuildReportData(const ResultsStore& store) {
 
   for (const auto& [grid_id, cell_means] : grid_means) {
     if (!grid_possible[grid_id]) continue;
+    std::set<std::string> distinct_cols;
+    for (const auto& [rc, unused] : cell_means) distinct_cols.insert(rc.second);
+    if (distinct_cols.size() > kMaxGridColumns || cell_means.size() < 2) continue;
     const RunRecord& run = *run_by_id.at(grid_id.first);
     GridTable grid;
     grid.dataset = grid_id.second;

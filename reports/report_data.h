@@ -68,6 +68,11 @@ struct ReportData {
   std::vector<RunCost> costs;
   std::vector<GridTable> grids;
 
+  // The dataset's primary metric, or "" when none of its samples was scored.
+  std::string PrimaryMetric(const std::string& dataset) const {
+    auto it = primary_metric.find(dataset);
+    return it == primary_metric.end() ? "" : it->second;
+  }
   const ScoreCell* Cell(const std::string& variant, std::int64_t budget,
                         const std::string& dataset) const;
   // Mean over the datasets this variant has at this budget; nullopt if it has none.
