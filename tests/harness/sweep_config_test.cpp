@@ -1,12 +1,9 @@
 // Sweep files are validated in full before any model loads: each mistake is one line
 // naming the file, line and key path, with exit code 2.
-#include "harness/sweep_config.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "harness/sweep_plan.h"
 #include "tests/common/test_env.h"
 #include "util/error.h"
 
@@ -128,14 +125,6 @@ TEST(SweepConfigTest, SetOverridesAnyKeyAndListsExpand) {
   EXPECT_NE(result.output.find("runs: 3"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("samples: 4\n"), std::string::npos) << result.output;
   ExpectConfigError(Validate(sweep, "--set samples=[1,2]"), {"samples", "found a list"});
-}
-
-TEST(SweepConfigTest, OverridesWalkDottedPaths) {
-  YAML::Node root = YAML::Load("a: {b: [1, 2]}");
-  ApplyOverrides(root, {"a.c=[x, y, z]", "top=5"});
-  EXPECT_EQ(root["a"]["c"].size(), 3u);
-  EXPECT_EQ(root["top"].as<int>(), 5);
-  EXPECT_THROW(ApplyOverrides(root, {"novalue"}), ConfigError);
 }
 
 }  // namespace
