@@ -102,8 +102,8 @@ void BuildBabilongSample(const BabilongPromptSet& prompts, const std::string& ta
   sample.prompt = std::move(prompt);
   RequireFits(context, static_cast<TokenCount>(sample.prompt_ids.size()), options.max_new_tokens,
               StrCat("babilong ", sample.id));
-  sample.scoring.metric = "babilong_score";
-  sample.scoring.references = {target};
+  sample.scoring.metric = "babilong_qa";
+  sample.scoring.references = {target};  // the scorer also reads `question` and `labels`
   sample.scoring.question = question;
   sample.scoring.labels = labels_it->second;
   sample.generation.max_new_tokens = options.max_new_tokens;

@@ -47,6 +47,8 @@ std::vector<MetricScore> ScorePrediction(const std::string& prediction, const Sc
   const std::u32string predicted = DecodeUtf8(processed, "prediction");
   metrics::ClassLabels classes;
   for (const std::string& c : scoring.all_classes) classes.push_back(DecodeUtf8(c, "all_classes"));
+  // BABILong's scorer takes the task's labels as its classes.
+  for (const std::string& c : scoring.labels) classes.push_back(DecodeUtf8(c, "labels"));
   metrics::MetricContext context;
   context.all_classes = &classes;
   std::vector<std::string> names = {scoring.metric};
@@ -54,6 +56,13 @@ std::vector<MetricScore> ScorePrediction(const std::string& prediction, const Sc
   std::vector<MetricScore> scores;
   for (const std::string& name : names) {
     const metrics::MetricInfo& info = metrics::MetricRegistry::Get().Find(name);
+    if (info.score_references) {  // RULER, needle, BABILong: one score over all references
+      std::vector<std::u32string> references;
+      for (const std::string& r : scoring.references) references.push_back(DecodeUtf8(r, "reference"));
+      if (!scoring.question.empty()) references.push_back(DecodeUtf8(scoring.question, "question"));
+      scores.push_back({name, info.score_references(predicted, references, context), info.higher_is_better});
+      continue;
+    }
     // LongBench: max(0, best score over the answers); "best" follows the direction.
     double best = 0.0;
     bool first = true;

@@ -48,7 +48,7 @@ TEST(Babilong, PromptsEqualPythonAssembly) {
       EXPECT_EQ(sample.prompt, expected[i]["prompt"].get<std::string>()) << task << " " << i;
       EXPECT_EQ(sample.scoring.references, Strings{expected[i]["target"].get<std::string>()});
       EXPECT_EQ(sample.scoring.question, expected[i]["question"].get<std::string>());
-      EXPECT_EQ(sample.scoring.metric, "babilong_score");
+      EXPECT_EQ(sample.scoring.metric, "babilong_qa");
       EXPECT_EQ(sample.generation.max_new_tokens, 15);
       EXPECT_EQ(sample.metadata.length, 1000);
     }

@@ -87,7 +87,7 @@ TEST(Needle, BuiltinHaystackAndOwnTemplatesNeedNothingDownloaded) {
   const Sample sample = dataset->Build(1, context);
   EXPECT_EQ(sample.metadata.template_set, "kvbench-needle-1");
   EXPECT_GT(sample.prompt_ids.size(), 600u);
-  EXPECT_EQ(sample.scoring.metric, "needle_word_recall");
+  EXPECT_EQ(sample.scoring.metric, "needle_answer_recall");
 }
 
 TEST(Needle, LengthAboveTheContextFailsUpFront) {
