@@ -1,9 +1,9 @@
 // ops::Append, the ATen reference: one token per segment, written in place at row
 // offset[s] + length[s]. The capacity check reads the host mirror (no device sync).
-#include "kernels/ops.h"
+#include "kernels/cpu/reference_ops.h"
 #include "util/error.h"
 
-namespace kvb::ops {
+namespace kvb::ops::reference {
 
 void Append(LayerKV& layer, const at::Tensor& keys, const at::Tensor& values) {
   const int segments = layer.num_segments();
@@ -21,4 +21,4 @@ void Append(LayerKV& layer, const at::Tensor& keys, const at::Tensor& values) {
   for (int s = 0; s < segments; ++s) ++layer.host_length[s];
 }
 
-}  // namespace kvb::ops
+}  // namespace kvb::ops::reference

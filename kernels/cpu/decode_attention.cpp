@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <limits>
 
-#include "kernels/ops.h"
+#include "kernels/cpu/reference_ops.h"
 #include "util/error.h"
 
-namespace kvb::ops {
+namespace kvb::ops::reference {
 
 at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale) {
   const int segments = layer.num_segments();
@@ -35,8 +35,10 @@ at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, doub
   scores = scores.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity());
   // Rows of an empty segment are all -inf -> NaN after softmax; the second mask zeroes them.
   const at::Tensor probs = at::softmax(scores, -1).masked_fill(mask.logical_not(), 0.0f);
-  const at::Tensor out = at::matmul(probs, values.to(at::kFloat));  // [S, G, d]
+  // Padding rows may hold anything (NaN in unused capacity): zero them, as 0 * NaN = NaN.
+  const at::Tensor clean_values = values.to(at::kFloat).masked_fill(valid.logical_not().unsqueeze(-1), 0.0f);
+  const at::Tensor out = at::matmul(probs, clean_values);  // [S, G, d]
   return out.view({heads, head_dim}).to(queries.scalar_type());
 }
 
-}  // namespace kvb::ops
+}  // namespace kvb::ops::reference

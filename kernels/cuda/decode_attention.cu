@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/cuda_ops.h"
+#include "kernels/cpu/reference_ops.h"
 #include "kernels/cuda/decode_attention_kernel.cuh"
 #include "kernels/cuda/launch_utils.h"
 #include "kernels/index_math.h"
@@ -127,7 +128,7 @@ at::Tensor FallBackToReference(const std::vector<const LayerKV*>& layers, const 
                   "; using the ATen reference (slower)");
   std::vector<at::Tensor> outputs;
   for (std::size_t n = 0; n < layers.size(); ++n) {
-    outputs.push_back(::kvb::ops::DecodeAttention(*layers[n], queries[n], softmax_scale));
+    outputs.push_back(::kvb::ops::reference::DecodeAttention(*layers[n], queries[n], softmax_scale));
   }
   return at::stack(outputs);
 }

@@ -1,0 +1,13 @@
+// The ATen references of the ops that also have a CUDA kernel. ops::X (kernels/ops_dispatch.cpp)
+// routes CUDA tensors to the kernel and everything else here; tests and the CUDA fallback
+// call these directly. Same contracts as kernels/ops.h.
+#pragma once
+
+#include "kernels/ops.h"
+
+namespace kvb::ops::reference {
+
+void Append(LayerKV& layer, const at::Tensor& keys, const at::Tensor& values);
+at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale);
+
+}  // namespace kvb::ops::reference
