@@ -72,6 +72,31 @@ KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts);
 SegmentCounts CountLayerTopK(const at::Tensor& scores, std::int64_t total,
                              std::int64_t floor_per_segment);
 
+// H2O's accumulated attention (spec methods.md §8a/§8c): column sums, over all L prompt
+// queries, of the causal softmax attention, computed in chunks of `chunk_rows` query rows
+// so memory stays O(H * chunk_rows * L) instead of O(H * L^2).
+//   queries: [H, L, d], keys: [H_kv, L, d] (after RoPE).
+// Returns [S, L] f32 with S = H_kv (group reduction) or H (kNone).
+struct AccumulatedAttentionOptions {
+  GroupReduction group_reduction = GroupReduction::kMean;
+  at::ScalarType softmax_round_dtype = at::kFloat;  // as WindowScoreOptions
+  double softmax_scale = 0.0;                       // 0 means 1 / sqrt(d)
+  std::int64_t chunk_rows = 256;
+};
+at::Tensor AccumulatedAttention(const at::Tensor& queries, const at::Tensor& keys,
+                                const AccumulatedAttentionOptions& options);
+
+// The softmax weights of one query per query head over its segment's rows (the
+// weights DecodeAttention applies; decode-time eviction accumulates them).
+//   queries: [H, d]. Returns [H, max_length] f32; row h covers segment h / (H / S),
+//   entries at or beyond that segment's length are 0.
+at::Tensor DecodeAttentionWeights(const LayerKV& layer, const at::Tensor& queries, double softmax_scale);
+
+// Keeps, per segment, the listed rows (indices within the segment, ascending, unique,
+// < length) and moves them to the front in that order; length becomes their count.
+// In place; capacity unchanged, so positions keep their order (decode-time eviction).
+void EvictRows(LayerKV& layer, const KeptPositions& rows);
+
 // Gathers kept positions into a fresh flat layer with room for `extra_capacity` more
 // tokens per segment (max_new_tokens plus what a decode-time method needs).
 //   keys, values: [H_kv, L, d] (segment s reads KV head s * H_kv / S).
