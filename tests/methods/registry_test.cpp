@@ -19,6 +19,8 @@ MethodRegistry SeedNameRegistry() {
   return registry;
 }
 
+TEST(RegistryTest, HoldsExactlyTheSeedMethods) { EXPECT_EQ(MethodRegistry::Get().Names(), kSeedMethods); }
+
 TEST(RegistryTest, CreatesByNameWithDefaults) {
   auto method = CreateMethod("full");
   ASSERT_NE(method, nullptr);
