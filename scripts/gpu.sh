@@ -44,6 +44,19 @@ if [ "$status_build" = OK ]; then
   ctest --test-dir build-gpu -L gpu --output-on-failure -j4 2>&1 | tee "$out/gpu-tests.log"
   [ "${PIPESTATUS[0]}" = 0 ] && status_tests=OK
   tests_summary=$(grep -E 'tests passed|tests failed' "$out/gpu-tests.log" | tail -1)
+  step "end to end: TinyStories greedy on CUDA (bf16) vs CPU (fp32), full and ada_snapkv"
+  e2e_status=SKIP
+  model_dir=.gpu-data/shared/models/tinystories-656K
+  if [ -d "$model_dir" ]; then
+    gen() { build-gpu/harness/kvbench generate --model "$model_dir" --prompt "Once upon a time" \
+              --max-new-tokens 40 --chat-template none "$@" 2>&1; }
+    gen --device cpu --dtype fp32 | tee "$out/e2e-cpu.txt"
+    gen --device cuda --dtype fp32 | tee "$out/e2e-cuda-fp32.txt"
+    gen --device cuda --dtype bf16 | tee "$out/e2e-cuda-bf16.txt"
+    gen --device cuda --dtype bf16 --method ada_snapkv --budget 8 --set window=4 | tee "$out/e2e-cuda-ada.txt"
+    if head -1 "$out/e2e-cpu.txt" | cmp -s - <(head -1 "$out/e2e-cuda-fp32.txt"); then
+      e2e_status=OK; else e2e_status=DIFF; fi
+  fi
   if [ "${KVB_GPU_BENCH:-1}" = 1 ]; then
     step "kernel benchmarks"
     status_bench=OK
@@ -74,5 +87,6 @@ echo
 printf '%-12s %-8s %s\n' step status detail
 printf '%-12s %-8s %s\n' build "$status_build" "${build_s}s, $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
 printf '%-12s %-8s %s\n' gpu-tests "$status_tests" "$tests_summary"
+printf '%-12s %-8s %s\n' end-to-end "${e2e_status:-SKIP}" "TinyStories text, CUDA fp32 == CPU fp32 (first line)"
 printf '%-12s %-8s %s\n' benchmarks "$status_bench" "JSON in $out"
 [ "$status_build" = OK ] && [ "$status_tests" = OK ]
