@@ -3,6 +3,8 @@
 // names the key, its line and the nearest known key (STYLE P2, P13).
 #pragma once
 
+#include "util/edit_distance.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -52,8 +54,6 @@ class DatasetOptions {
   std::unique_ptr<Impl> impl_;
 };
 
-// Levenshtein distance, for "did you mean" suggestions.
-std::size_t EditDistance(std::string_view a, std::string_view b);
 // The candidate nearest to `name` (edit distance <= 2), or "".
 std::string NearestName(std::string_view name, const Strings& candidates);
 

@@ -1,4 +1,5 @@
 #include "harness/sweep_config.h"
+#include "util/edit_distance.h"
 
 #include <algorithm>
 #include <set>
@@ -10,26 +11,12 @@
 namespace kvb {
 namespace {
 
-std::size_t Distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string Suggestion(const std::string& key, const std::vector<std::string>& known) {
   std::string best;
   std::size_t best_distance = 3;
   for (const std::string& k : known) {
-    const std::size_t d = Distance(key, k);
+    const std::size_t d = EditDistance(key, k);
     if (d < best_distance) {
       best_distance = d;
       best = k;

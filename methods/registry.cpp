@@ -1,4 +1,5 @@
 #include "methods/registry.h"
+#include "util/edit_distance.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -9,25 +10,6 @@
 #include "util/error.h"
 
 namespace kvb {
-namespace {
-
-std::size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
 MethodRegistry& MethodRegistry::Get() {
   static MethodRegistry registry;
   return registry;

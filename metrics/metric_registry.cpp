@@ -1,4 +1,5 @@
 #include "metrics/metric_registry.h"
+#include "util/edit_distance.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,22 +9,6 @@
 #include "util/error.h"
 
 namespace kvb::metrics {
-namespace {
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-}  // namespace
-
 std::string AggregationName(Aggregation aggregation) {
   switch (aggregation) {
     case Aggregation::kMeanPercent:
