@@ -61,7 +61,7 @@ TEST(Needle, InsertsAtASentenceBoundaryWithinTheBudget) {
       EXPECT_LE(position, depth / 100.0 + 1e-9);
       EXPECT_GT(position, depth / 100.0 - 0.1);  // moved left by at most a sentence or so
     }
-    EXPECT_EQ(sample.scoring.references, (Strings{"persimmon", kNeedle}));
+    EXPECT_EQ(sample.scoring.references, (Strings{"persimmon"}));  // the answer words
     EXPECT_EQ(sample.generation.stop_strings, Strings{"\n"});
     EXPECT_EQ(sample.metadata.template_set.rfind("user-needle:", 0), 0u);
   }
