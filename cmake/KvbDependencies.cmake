@@ -44,5 +44,8 @@ message(STATUS "kvbench: CUDA kernels ${KVB_WITH_CUDA}")
 
 # Torch's imported target carries flags we want only on torch-linked targets.
 add_library(kvb_torch INTERFACE)
-target_link_libraries(kvb_torch INTERFACE ${TORCH_LIBRARIES})
+# libstdc++ first: libtorch.so exports its own copies of some std::filesystem symbols
+# (remove_all among them) that crash when called from our code, and the dynamic linker
+# binds to whichever library is NEEDED first.
+target_link_libraries(kvb_torch INTERFACE stdc++ ${TORCH_LIBRARIES})
 target_compile_options(kvb_torch INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Wno-unused-parameter>)
