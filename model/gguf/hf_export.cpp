@@ -152,8 +152,9 @@ ordered_json PreTokenizer(const GgufFile& file, bool& ignore_merges) {
   ignore_merges = false;
   if (pre == "default" || pre == "gpt2") return byte_level(true);
   if (pre == "smollm") {
-    return {{"type", "Sequence"},
-            {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level(true)}}};
+    // Each digit on its own (the family's Digits(individual_digits) step, written as the
+    // equivalent Split on \p{N}), then GPT-2 byte-level splitting.
+    return {{"type", "Sequence"}, {"pretokenizers", {split("\\p{N}"), byte_level(true)}}};
   }
   if (pre == "llama-bpe" || pre == "llama3") {
     ignore_merges = true;
