@@ -8,6 +8,7 @@
 
 #include "model/gguf/dequantize.h"
 #include "model/gguf/gguf_file.h"
+#include "model/tokenizer/tokenizer_json_builder.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/half.h"
@@ -137,39 +138,27 @@ ordered_json BuildConfig(const GgufFile& file, const ArchInfo& arch, bool tied, 
   return config;
 }
 
-// Pre-tokenizers for the BPE vocabularies named by tokenizer.ggml.pre, written as the
-// families' own tokenizer.json files express them.
-ordered_json PreTokenizer(const GgufFile& file, bool& ignore_merges) {
+// Pre-tokenization for the BPE vocabularies named by tokenizer.ggml.pre, as the families'
+// own tokenizer.json files express it.
+void SetPreTokenizer(const GgufFile& file, ByteLevelBpeSpec& spec) {
   const std::string pre = MetaOr<std::string>(file, "tokenizer.ggml.pre", "default");
-  const auto byte_level = [](bool use_regex) {
-    return ordered_json{{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
-                        {"use_regex", use_regex}};
-  };
-  const auto split = [](const char* pattern) {
-    return ordered_json{{"type", "Split"}, {"pattern", {{"Regex", pattern}}}, {"behavior", "Isolated"},
-                        {"invert", false}};
-  };
-  ignore_merges = false;
-  if (pre == "default" || pre == "gpt2") return byte_level(true);
+  if (pre == "default" || pre == "gpt2") return;  // ByteLevel with its own GPT-2 regex
   if (pre == "smollm") {
     // Each digit on its own (the family's Digits(individual_digits) step, written as the
     // equivalent Split on \p{N}), then GPT-2 byte-level splitting.
-    return {{"type", "Sequence"}, {"pretokenizers", {split("\\p{N}"), byte_level(true)}}};
+    spec.split_patterns = {"\\p{N}"};
+    return;
   }
   if (pre == "llama-bpe" || pre == "llama3") {
-    ignore_merges = true;
-    return {{"type", "Sequence"},
-            {"pretokenizers",
-             {split("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
-                    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
-              byte_level(false)}}};
+    spec.split_patterns = {kLlama3SplitPattern};
+    spec.byte_level_regex = false;
+    spec.ignore_merges = true;
+    return;
   }
   if (pre == "qwen2") {
-    return {{"type", "Sequence"},
-            {"pretokenizers",
-             {split("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
-                    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"),
-              byte_level(false)}}};
+    spec.split_patterns = {kQwen2SplitPattern};
+    spec.byte_level_regex = false;
+    return;
   }
   throw Error(StrCat(file.path().string(), ": tokenizer.ggml.pre '", pre,
                      "' is not supported; supported: default, gpt2, smollm, llama-bpe, qwen2"));
@@ -183,56 +172,25 @@ ordered_json BuildTokenizer(const GgufFile& file) {
   KVB_REQUIRE(model == "gpt2", file.path().string(), ": tokenizer.ggml.model '", model,
               "' cannot be converted (kvbench converts byte-level BPE vocabularies, 'gpt2')");
   const auto& tokens = file.Get("tokenizer.ggml.tokens");
-  const auto& merges = file.Get("tokenizer.ggml.merges");
   const nlohmann::json types = file.metadata().value("tokenizer.ggml.token_type", nlohmann::json::array());
-  ordered_json added = ordered_json::array();
-  ordered_json vocab = ordered_json::object();
+  ByteLevelBpeSpec spec;
   for (size_t id = 0; id < tokens.size(); ++id) {
     const std::string token = tokens[id].get<std::string>();
-    vocab[token] = id;
+    spec.vocab[token] = id;
     const int type = id < types.size() ? types[id].get<int>() : 1;
     if (type == kTokenTypeControl || type == kTokenTypeUserDefined) {
-      added.push_back({{"id", id}, {"content", token}, {"single_word", false}, {"lstrip", false},
-                       {"rstrip", false}, {"normalized", type != kTokenTypeControl},
-                       {"special", type == kTokenTypeControl}});
+      spec.added_tokens.push_back({static_cast<TokenId>(id), token, /*special=*/type == kTokenTypeControl,
+                                   /*normalized=*/type != kTokenTypeControl});
     }
   }
-  bool ignore_merges = false;
-  ordered_json pre_tokenizer = PreTokenizer(file, ignore_merges);
-  ordered_json tokenizer;
-  tokenizer["version"] = "1.0";
-  tokenizer["truncation"] = nullptr;
-  tokenizer["padding"] = nullptr;
-  tokenizer["added_tokens"] = added;
-  tokenizer["normalizer"] = nullptr;
-  tokenizer["pre_tokenizer"] = pre_tokenizer;
+  spec.merges = ordered_json(file.Get("tokenizer.ggml.merges"));
+  SetPreTokenizer(file, spec);
   const bool add_bos = MetaOr<bool>(file, "tokenizer.ggml.add_bos_token", false);
   if (add_bos && file.metadata().contains("tokenizer.ggml.bos_token_id")) {
-    const auto bos = file.metadata()["tokenizer.ggml.bos_token_id"].get<std::int64_t>();
-    const std::string bos_token = tokens[bos].get<std::string>();
-    tokenizer["post_processor"] = {
-        {"type", "TemplateProcessing"},
-        {"single", {{{"SpecialToken", {{"id", bos_token}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
-        {"pair", {{{"SpecialToken", {{"id", bos_token}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
-                  {{"SpecialToken", {{"id", bos_token}, {"type_id", 1}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
-        {"special_tokens", {{bos_token, {{"id", bos_token}, {"ids", {bos}}, {"tokens", {bos_token}}}}}}};
-  } else {
-    tokenizer["post_processor"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false},
-                                   {"use_regex", true}};
+    const auto bos = file.metadata()["tokenizer.ggml.bos_token_id"].get<TokenId>();
+    spec.bos = AddedTokenSpec{bos, tokens.at(static_cast<size_t>(bos)).get<std::string>()};
   }
-  tokenizer["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true},
-                          {"use_regex", true}};
-  tokenizer["model"] = {{"type", "BPE"},
-                        {"dropout", nullptr},
-                        {"unk_token", nullptr},
-                        {"continuing_subword_prefix", nullptr},
-                        {"end_of_word_suffix", nullptr},
-                        {"fuse_unk", false},
-                        {"byte_fallback", false},
-                        {"ignore_merges", ignore_merges},
-                        {"vocab", vocab},
-                        {"merges", merges}};
-  return tokenizer;
+  return BuildByteLevelBpeTokenizerJson(spec);
 }
 
 std::optional<std::string> TokenText(const GgufFile& file, const char* id_key) {

@@ -424,12 +424,13 @@ class MetaspaceDecoder : public Decoder {
  public:
   MetaspaceDecoder(std::string replacement, bool strip_first)
       : replacement_(std::move(replacement)), strip_first_(strip_first) {}
+  // `tokenizers` drops every replacement character of the first token (not only a leading
+  // one: "▁▁" decodes to "" and "▁x▁▁y" to "xy") unless prepend_scheme is never; in the
+  // other tokens each becomes a space (checked against tokenizers 0.23).
   void Apply(std::vector<std::string>& tokens) const override {
     const auto matcher = MakeLiteralMatcher(replacement_);
     for (std::size_t i = 0; i < tokens.size(); ++i) {
-      std::string t = ReplaceAll(tokens[i], *matcher, " ");
-      if (i == 0 && strip_first_ && !t.empty() && t[0] == ' ') t.erase(0, 1);
-      tokens[i] = std::move(t);
+      tokens[i] = ReplaceAll(tokens[i], *matcher, i == 0 && strip_first_ ? "" : " ");
     }
   }
 
