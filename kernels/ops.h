@@ -37,6 +37,16 @@ void Append(LayerKV& layer, const at::Tensor& keys, const at::Tensor& values);
 //   S == H under granularity: query_head). Returns [H, d] model dtype; softmax in fp32.
 at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale);
 
+// The batched forms for N caches decoded together (N configurations of one sample, the
+// decoder's batched decode step). On CUDA each is one launch over every segment of the N
+// layers; elsewhere they loop over the single-cache ops, so results are the same.
+//   AppendBatched: keys, values [N, S_n, d]; every layer gets its own row n.
+//   DecodeAttentionBatched: queries [N, H, d] -> [N, H, d]; row n is
+//   DecodeAttention(*layers[n], queries[n]).
+void AppendBatched(const std::vector<LayerKV*>& layers, const at::Tensor& keys, const at::Tensor& values);
+at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers, const at::Tensor& queries,
+                                  double softmax_scale);
+
 enum class WindowReduction { kSum, kMean };  // over the w window rows
 enum class GroupReduction { kNone, kMean, kMax };  // over the G query heads of a KV head
 enum class Pooling { kNone, kMax, kAvg };

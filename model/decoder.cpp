@@ -1,5 +1,6 @@
 #include "model/decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "util/error.h"
@@ -102,6 +103,20 @@ at::Tensor Decoder::Mlp(const LayerWeights& w, const at::Tensor& x) const {
   return Linear(gate * Linear(x, w.up_proj, w.up_bias), w.down_proj, w.down_bias);
 }
 
+// The MLP over blocks of prompt rows: its [rows, intermediate] activations are the
+// largest tensors of a long prefill (3 x L x 14336 for an 8B model), so a block at a time
+// bounds them like PromptAttention bounds the scores.
+at::Tensor Decoder::PromptMlp(const LayerWeights& w, const at::Tensor& x) const {
+  const std::int64_t rows = x.size(0), block = options_.prompt_chunk_rows;
+  if (rows <= block) return Mlp(w, x);
+  at::Tensor out = at::empty_like(x);
+  for (std::int64_t begin = 0; begin < rows; begin += block) {
+    const std::int64_t count = std::min(block, rows - begin);
+    out.narrow(0, begin, count).copy_(Mlp(w, x.narrow(0, begin, count)));
+  }
+  return out;
+}
+
 at::Tensor Decoder::LmHead(const at::Tensor& normed) const {
   return at::linear(normed, weights_.lm_head).to(at::kFloat);
 }
@@ -144,7 +159,7 @@ at::Tensor Decoder::PrefillLayer(int layer, const at::Tensor& hidden, const at::
   const at::Tensor attn_out = Linear(attention, w.o_proj, w.o_bias);
   Tap("attn_out", layer, attn_out);
   const at::Tensor residual = hidden + attn_out;
-  const at::Tensor mlp_out = Mlp(w, RmsNorm(residual, w.post_attention_norm));
+  const at::Tensor mlp_out = PromptMlp(w, RmsNorm(residual, w.post_attention_norm));
   Tap("mlp_out", layer, mlp_out);
   const at::Tensor out = residual + mlp_out;
   Tap("layer_out", layer, out);
@@ -203,32 +218,69 @@ at::Tensor Decoder::PromptLogits(const TokenIds& prompt) {
 // ---- decode --------------------------------------------------------------------------
 
 at::Tensor Decoder::DecodeStep(SequenceState& state, TokenId token) {
-  KVB_REQUIRE(token >= 0 && token < config_.vocab_size, "token id ", token, " outside the vocabulary (",
-              config_.vocab_size, ")");
-  const std::int64_t position = state.next_position++;
-  const auto index = at::TensorOptions().dtype(at::kLong).device(options_.device);
-  const auto [cos, sin] = rope_.CosSin(at::full({1}, position, index), position + 1, options_.dtype);
-  at::Tensor hidden = weights_.embed_tokens.narrow(0, token, 1);  // [1, hidden]
+  return DecodeStep(std::vector<SequenceState*>{&state}, TokenIds{token})[0];
+}
+
+at::Tensor Decoder::DecodeStep(const std::vector<SequenceState*>& states, const TokenIds& tokens) {
+  KVB_REQUIRE(!states.empty() && states.size() == tokens.size(), "DecodeStep: ", states.size(), " caches for ",
+              tokens.size(), " tokens");
+  std::vector<std::int64_t> positions;
+  for (size_t n = 0; n < states.size(); ++n) {
+    KVB_REQUIRE(tokens[n] >= 0 && tokens[n] < config_.vocab_size, "token id ", tokens[n],
+                " outside the vocabulary (", config_.vocab_size, ")");
+    positions.push_back(states[n]->next_position++);
+  }
+  const std::int64_t last_position = *std::max_element(positions.begin(), positions.end());
+  const auto index = at::TensorOptions().dtype(at::kLong);
+  const at::Tensor position_tensor = at::tensor(positions, index).to(options_.device);
+  const auto [cos, sin] = rope_.CosSin(position_tensor, last_position + 1, options_.dtype);
+  const at::Tensor ids = at::tensor(at::IntArrayRef(std::vector<std::int64_t>(tokens.begin(), tokens.end())), index)
+                             .to(options_.device);
+  at::Tensor hidden = weights_.embed_tokens.index_select(0, ids);  // [N, hidden]
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     const LayerWeights& w = weights_.layers[layer];
-    LayerKV& cache = state.kv.layer(layer);
     const Qkv qkv = ProjectQkv(w, RmsNorm(hidden, w.input_norm), cos, sin);
-    const at::Tensor queries = qkv.queries.squeeze(1);  // [H, d]
-    at::Tensor keys = qkv.keys.squeeze(1), values = qkv.values.squeeze(1);  // [H_kv, d]
-    if (cache.num_segments() != config_.num_kv_heads) {  // granularity: query_head
-      const int group = cache.num_segments() / config_.num_kv_heads;
-      keys = keys.repeat_interleave(group, 0);
-      values = values.repeat_interleave(group, 0);
-    }
-    ops::Append(cache, keys, values);
-    const at::Tensor attention = ops::DecodeAttention(cache, queries, softmax_scale_).reshape({1, -1});
-    if (state.method != nullptr && state.method->evicts_while_decoding()) {
-      state.method->OnDecodeStep(DecodeView{layer, position - state.prompt_length, position, queries}, cache);
-    }
+    const at::Tensor attention = DecodeAttention(layer, qkv, states);
     const at::Tensor residual = hidden + Linear(attention, w.o_proj, w.o_bias);
     hidden = residual + Mlp(w, RmsNorm(residual, w.post_attention_norm));
   }
-  return LmHead(RmsNorm(hidden, weights_.final_norm))[0];
+  return LmHead(RmsNorm(hidden, weights_.final_norm));
+}
+
+at::Tensor Decoder::DecodeAttention(int layer, const Qkv& qkv, const std::vector<SequenceState*>& states) const {
+  const auto count = static_cast<std::int64_t>(states.size());
+  const at::Tensor queries = qkv.queries.transpose(0, 1).contiguous();  // [N, H, d]
+  at::Tensor keys = qkv.keys.transpose(0, 1), values = qkv.values.transpose(0, 1);  // [N, H_kv, d]
+  std::vector<LayerKV*> caches;
+  bool same_segments = true;
+  for (SequenceState* state : states) {
+    caches.push_back(&state->kv.layer(layer));
+    same_segments = same_segments && caches.back()->num_segments() == caches.front()->num_segments();
+  }
+  // granularity: query_head caches hold one segment per query head: repeat each KV head.
+  const auto segment_rows = [&](const at::Tensor& rows, const LayerKV& cache) {
+    const int group = cache.num_segments() / config_.num_kv_heads;
+    return group == 1 ? rows : rows.repeat_interleave(group, -2);
+  };
+  if (same_segments) {
+    ops::AppendBatched(caches, segment_rows(keys, *caches[0]).contiguous(),
+                       segment_rows(values, *caches[0]).contiguous());
+  } else {
+    for (std::int64_t n = 0; n < count; ++n) {
+      ops::Append(*caches[n], segment_rows(keys[n], *caches[n]).contiguous(),
+                  segment_rows(values[n], *caches[n]).contiguous());
+    }
+  }
+  const std::vector<const LayerKV*> read_only(caches.begin(), caches.end());
+  const at::Tensor attention = ops::DecodeAttentionBatched(read_only, queries, softmax_scale_);  // [N, H, d]
+  for (std::int64_t n = 0; n < count; ++n) {
+    SequenceState& state = *states[n];
+    if (state.method != nullptr && state.method->evicts_while_decoding()) {
+      const std::int64_t position = state.next_position - 1;
+      state.method->OnDecodeStep(DecodeView{layer, position - state.prompt_length, position, queries[n]}, *caches[n]);
+    }
+  }
+  return attention.reshape({count, -1});
 }
 
 }  // namespace kvb

@@ -25,8 +25,8 @@ namespace kvb {
 struct DecoderOptions {
   at::Device device = at::kCPU;
   at::ScalarType dtype = at::kFloat;
-  // Prompt attention runs over blocks of this many query rows, so a long prompt never
-  // materialises an L x L score matrix.
+  // Prompt attention and the prompt's MLP run over blocks of this many rows, so a long
+  // prompt never materialises an L x L score matrix nor L x intermediate activations.
   std::int64_t prompt_chunk_rows = 2048;
 };
 
@@ -68,6 +68,13 @@ class Decoder {
   // Feeds `token` at state.next_position; returns the next-token logits [vocab] f32.
   at::Tensor DecodeStep(SequenceState& state, TokenId token);
 
+  // One decode step of N caches as a batch of N (the configurations of one sample):
+  // projections, MLP and LM head see N rows, attention runs over all N caches' segments
+  // in one batched op. tokens[n] is fed to *states[n] at its own next_position.
+  // Returns [N, vocab] f32; row n equals DecodeStep(*states[n], tokens[n]) up to the
+  // rounding of a batched matmul.
+  at::Tensor DecodeStep(const std::vector<SequenceState*>& states, const TokenIds& tokens);
+
   // Logits of every prompt position [L, vocab] f32 (parity tests; no cache kept).
   at::Tensor PromptLogits(const TokenIds& prompt);
 
@@ -96,7 +103,11 @@ class Decoder {
   Qkv ProjectQkv(const LayerWeights& w, const at::Tensor& normed, const at::Tensor& cos,
                  const at::Tensor& sin) const;
   at::Tensor PromptAttention(const Qkv& qkv) const;  // -> [L, H*d]
+  // Appends this step's keys/values to each cache and attends: queries [H, N, d],
+  // keys/values [H_kv, N, d] -> [N, H*d].
+  at::Tensor DecodeAttention(int layer, const Qkv& qkv, const std::vector<SequenceState*>& states) const;
   at::Tensor Mlp(const LayerWeights& w, const at::Tensor& x) const;
+  at::Tensor PromptMlp(const LayerWeights& w, const at::Tensor& x) const;  // Mlp in row blocks
   at::Tensor LmHead(const at::Tensor& normed) const;  // -> [n, vocab] f32
   void Tap(const char* name, int layer, const at::Tensor& value) const {
     if (tap_) tap_(name, layer, value);

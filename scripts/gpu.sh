@@ -8,20 +8,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 out=${OUT:-$root/gpu-out}
 mkdir -p "$out"
-python=${KVB_PYTHON:-python3}
 jobs=$(nproc)
 
-# Dependencies: unpack the carried .deb files into a private prefix (never into /).
-prefix=/tmp/kvb-deps
-if [ -d .gpu-deps ] && [ ! -d "$prefix/usr" ]; then
-  mkdir -p "$prefix"
-  for f in .gpu-deps/*.deb; do dpkg -x "$f" "$prefix"; done
-  find "$prefix" -name '*.pc' -exec sed -i "s#/usr#$prefix/usr#g" {} +
-fi
-export PKG_CONFIG_PATH="$prefix/usr/lib/x86_64-linux-gnu/pkgconfig:$prefix/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}"
-export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-[ -d .gpu-data/shared ] && export KVB_SHARED_DIR="$root/.gpu-data/shared"
-torch_cmake=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+source scripts/gpu_env.sh
+prefix=$KVB_DEPS_PREFIX
+torch_cmake=$KVB_TORCH_CMAKE
+python=$KVB_PYTHON
 
 step() { echo; echo "=== $* ==="; }
 status_build=FAIL; status_tests=FAIL; status_bench=SKIP

@@ -9,5 +9,9 @@ namespace kvb::ops::reference {
 
 void Append(LayerKV& layer, const at::Tensor& keys, const at::Tensor& values);
 at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale);
+LayerKV Compact(const at::Tensor& keys, const at::Tensor& values, const KeptPositions& kept,
+                std::int64_t extra_capacity);
+KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts);
+at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys, const WindowScoreOptions& options);
 
 }  // namespace kvb::ops::reference

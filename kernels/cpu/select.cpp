@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "kernels/ops.h"
+#include "kernels/cpu/reference_ops.h"
 #include "util/error.h"
 
 namespace kvb::ops {
@@ -20,6 +20,8 @@ void RequireScores(const at::Tensor& scores, const char* op) {
 }
 
 }  // namespace
+
+namespace reference {
 
 KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts) {
   RequireScores(scores, "SelectTopK");
@@ -39,6 +41,8 @@ KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts) 
   }
   return kept;
 }
+
+}  // namespace reference
 
 SegmentCounts CountLayerTopK(const at::Tensor& scores, std::int64_t total, std::int64_t floor_per_segment) {
   RequireScores(scores, "CountLayerTopK");

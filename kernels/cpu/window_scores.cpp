@@ -6,29 +6,13 @@
 // window reduction, group reduction, pooling), so their ties reappear.
 #include <limits>
 
+#include "kernels/cpu/reference_ops.h"
 #include "kernels/cpu/score_reduction.h"
 #include "kernels/index_math.h"
 #include "kernels/ops.h"
 #include "util/error.h"
 
-namespace kvb::ops {
-namespace {
-
-// [S, T] -> [S, T], stride 1, padding k/2. Max pooling pads with -inf (each edge takes
-// the max of its real neighbours); average pooling counts the zero padding (PyTorch's
-// count_include_pad=True), so edges are divided by k.
-at::Tensor Pool(const at::Tensor& scores, Pooling pooling, int kernel_size) {
-  if (pooling == Pooling::kNone || kernel_size == 1 || scores.size(1) == 0) return scores;
-  const at::Tensor batched = scores.unsqueeze(0);  // [1, S, T]: channels are segments
-  const int64_t pad = kernel_size / 2;
-  at::Tensor pooled = pooling == Pooling::kMax
-                          ? at::max_pool1d(batched, {kernel_size}, {1}, {pad})
-                          : at::avg_pool1d(batched, {kernel_size}, {1}, {pad}, /*ceil_mode=*/false,
-                                           /*count_include_pad=*/true);
-  return pooled.squeeze(0);
-}
-
-}  // namespace
+namespace kvb::ops::reference {
 
 at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys,
                         const WindowScoreOptions& options) {
@@ -54,7 +38,7 @@ at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys
   at::Tensor scores = options.window_reduction == WindowReduction::kSum ? probs.sum(1) : probs.mean(1);
   scores = internal::RoundThrough(scores, round);                                                      // [H, T]
   scores = internal::RoundThrough(internal::ReduceGroups(scores, kv_heads, options.group_reduction), round);
-  return internal::RoundThrough(Pool(scores, options.pooling, options.kernel_size), round).contiguous();
+  return internal::RoundThrough(internal::Pool(scores, options.pooling, options.kernel_size), round).contiguous();
 }
 
-}  // namespace kvb::ops
+}  // namespace kvb::ops::reference

@@ -35,4 +35,19 @@ at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, doub
 at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers,
                                   const at::Tensor& queries, double softmax_scale);
 
+// ops::WindowScores on the device in two passes over the keys (row softmax statistics,
+// then scores), never holding the [H, w, L] logits; same contract and rounding as the
+// reference, sums in a fixed order (so equal up to summation order). Any head_dim.
+at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys, const WindowScoreOptions& options);
+
+// ops::Compact on the device: the reference's layout, one gather launch for K and V.
+// keys/values [H_kv, L, d] contiguous, rows a multiple of 16 bytes. The decode room of each
+// segment is left uninitialised (Append writes it before anything reads it).
+LayerKV Compact(const at::Tensor& keys, const at::Tensor& values, const KeptPositions& kept,
+                std::int64_t extra_capacity);
+
+// ops::SelectTopK on the device: the same positions (ties to the lower position), with
+// only the kept positions copied back to the host instead of the [S, T] ranking.
+KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts);
+
 }  // namespace kvb::ops::cuda

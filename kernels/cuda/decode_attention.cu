@@ -57,12 +57,17 @@ template <typename T, int kHeadDim, int kGroup>
 void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries) {
   DecodeAttentionParams& p = plan.params;
   auto* split_kernel = cuda_kernels::DecodeAttentionSplitKKernel<T, kHeadDim, kGroup>;
-  int resident_blocks = 1;
-  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident_blocks, split_kernel, cuda_kernels::kDecodeThreads, 0);
+  // Asked once per kernel instantiation: the driver query costs microseconds per call,
+  // as much as the kernel itself at short contexts.
+  static const int resident_blocks = [split_kernel] {
+    int blocks = 1;
+    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, split_kernel, cuda_kernels::kDecodeThreads, 0);
+    return std::max(blocks, 1);
+  }();
   const int rows_per_block_tile =
       cuda_kernels::DecodeRowsPerBlockTile<T, kHeadDim>(cuda_kernels::DecodeStepsPerTile<kGroup>());
   p.head_blocks = index_math::CeilDiv(plan.max_group, kGroup);
-  p.chunk_rows = ChooseChunkRows(plan, rows_per_block_tile, p.head_blocks, std::max(resident_blocks, 1));
+  p.chunk_rows = ChooseChunkRows(plan, rows_per_block_tile, p.head_blocks, resident_blocks);
   p.num_chunks = std::max(1, index_math::CeilDiv(plan.max_capacity, p.chunk_rows));
   const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
   const auto float_options = queries.options().dtype(at::kFloat);
