@@ -1,7 +1,8 @@
 #include "harness/sweep_runner.h"
 
 #include <sqlite3.h>
-#include <sys/resource.h>
+#include <ATen/DeviceAccelerator.h>
+#include <c10/core/Allocator.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 #include <unistd.h>
@@ -57,12 +58,29 @@ std::string DeviceDescription(const std::string& device) {
   return StrCat(device, "@", host);
 }
 
-// Peak bytes this sample needed. LibTorch's CPU allocator keeps no peak statistic, so
-// on CPU this is the process's peak resident set (an upper bound; monotone over a sweep).
-std::int64_t PeakBytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+// Peak device bytes of one sample: the accelerator allocator's peak of allocated bytes,
+// reset before the sample's prefill (torch.cuda.max_memory_allocated semantics). On CPU
+// nothing is measured and 0 is stored: LibTorch's CPU allocator keeps no peak, and the
+// process RSS would be an upper bound that only grows over a sweep, not this sample's.
+void ResetPeakDeviceBytes(const at::Device& device) {
+  if (device.is_cuda()) at::accelerator::resetPeakStats(device.index() < 0 ? 0 : device.index());
+}
+
+std::int64_t PeakDeviceBytes(const at::Device& device) {
+  if (!device.is_cuda()) return 0;
+  const auto stats = at::accelerator::getDeviceStats(device.index() < 0 ? 0 : device.index());
+  return stats.allocated_bytes[static_cast<std::size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+}
+
+// GenerationOptions has no minimum length yet (HF's min_new_tokens masks EOS for the first
+// steps). Rather than silently decode differently from the reference, a sample that asks
+// for it and whose decode stopped at EOS too early is stored as failed, saying so.
+void CheckMinNewTokens(const Sample& sample, const GenerationResult& generated) {
+  const auto wanted = static_cast<std::size_t>(sample.generation.min_new_tokens);
+  if (generated.stop_reason == StopReason::kEos && generated.tokens.size() < wanted) {
+    throw Error(StrCat("min_new_tokens = ", wanted, " not honoured: EOS after ", generated.tokens.size(),
+                       " tokens (kvbench's greedy decoder cannot suppress EOS yet)"));
+  }
 }
 
 TokenIds StopTokenIds(const SweepConfig& config, const Tokenizer& tokenizer, const ModelConfig& model) {
@@ -233,6 +251,7 @@ class SweepRunner {
     double prefill_ms = 0.0;
     try {
       Synchronize();
+      ResetPeakDeviceBytes(decoder_->options().device);
       const auto start = Clock::now();
       prefill = decoder_->Prefill(sample.prompt_ids, configs, generation.max_new_tokens);
       Synchronize();
@@ -263,13 +282,15 @@ class SweepRunner {
             GreedyDecode(*decoder_, state, prefill.last_logits, generation, tokenizer_.get());
         Synchronize();
         const double decode_ms = MillisecondsSince(start);
+        CheckMinNewTokens(sample, generated);
         result.prediction = generated.text;
         result.timings.prefill_ms = prefill_ms;  // shared by every run of this sample
         result.timings.new_tokens = static_cast<std::int64_t>(generated.tokens.size());
         result.timings.decode_ms_per_token =
             generated.tokens.empty() ? 0.0 : decode_ms / generated.tokens.size();
         result.timings.end_to_end_ms = prefill_ms + decode_ms;
-        result.memory.peak_bytes = PeakBytes();
+        // Since the prefill: includes the caches of the runs decoded before this one.
+        result.memory.peak_bytes = PeakDeviceBytes(decoder_->options().device);
         result.scores = ScorePrediction(result.prediction, sample.scoring);
       } catch (const ConfigError&) {
         throw;  // an unknown metric name is the sweep's problem, not the sample's

@@ -1,11 +1,15 @@
-// kvbench compare: per-cell deltas between two result stores. A cell is (run name,
-// dataset, metric), scored as 100 x the mean over successful samples. Whether a change
+// kvbench compare: per-cell deltas between two result sets. A cell is (run name,
+// dataset, metric), scored as 100 x the mean over successful samples, rounded to 6
+// decimals so that a store and its exported cells CSV compare equal at tolerance 0. Whether a change
 // is a drop comes from the direction stored with each score (STYLE P14): this code
 // names no metric.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "store/results_store.h"
@@ -15,6 +19,9 @@ namespace kvb {
 struct CompareOptions {
   double tolerance = 0.5;            // in score points (0..100 scale)
   std::vector<std::string> metrics;  // only these metrics; empty = all
+  // Golden files: a rise beyond the tolerance fails too, so a change that moves scores
+  // either way is seen (and the golden files regenerated on purpose).
+  bool fail_on_improvement = false;
 };
 
 struct CellDelta {
@@ -35,8 +42,31 @@ struct Comparison {
   std::int64_t regressions = 0;
   std::int64_t improvements = 0;
   std::int64_t missing = 0;  // cells in the baseline that the candidate lacks
+
+  bool Fails(const CompareOptions& options) const {
+    return regressions + missing + (options.fail_on_improvement ? improvements : 0) > 0;
+  }
 };
 
+// The comparable cells of one result set. A store gives them from its rows; a cells CSV
+// (`kvbench cells`, what tests/golden commits) holds them as text.
+struct CellMean {
+  double score = 0.0;  // 100 x mean, rounded to 6 decimals
+  std::int64_t samples = 0;
+  bool higher_is_better = true;
+};
+using CellKey = std::tuple<std::string, std::string, std::string>;  // run name, dataset, metric
+using CellTable = std::map<CellKey, CellMean>;
+
+CellTable CellsFromStore(const ResultsStore& store);
+// "run,dataset,metric,higher_is_better,score,samples" lines, sorted, score with 6 decimals.
+std::string CellsCsv(const CellTable& cells);
+// Reads CellsCsv's format; a malformed line is a kvb::Error naming file and line.
+CellTable ReadCellsCsv(const std::filesystem::path& file);
+// A store directory, a results.db, or a cells .csv file.
+CellTable LoadCells(const std::filesystem::path& path);
+
+Comparison CompareCells(const CellTable& baseline, const CellTable& candidate, const CompareOptions& options);
 Comparison CompareStores(const ResultsStore& baseline, const ResultsStore& candidate,
                          const CompareOptions& options);
 

@@ -1,11 +1,16 @@
 // kvbench compare <baseline> <candidate> [--tolerance 0.5] [--metric NAME ...]
 // Exit code 1 when any cell is worse by more than the tolerance (or missing): CI's gate.
+// Either side is an output directory, a results.db, or a cells CSV (`kvbench cells`).
+//
+// kvbench cells <output> [-o cells.csv]: the comparable cells of a store as CSV, the
+// compact form tests/golden commits.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
 
 #include "harness/command.h"
 #include "reports/compare.h"
+#include "util/file.h"
 
 namespace kvb {
 namespace {
@@ -18,20 +23,43 @@ struct CompareArgs {
 
 std::function<int()> SetupCompare(CLI::App& app) {
   auto args = std::make_shared<CompareArgs>();
-  app.add_option("baseline", args->baseline, "baseline output directory or results.db")->required();
-  app.add_option("candidate", args->candidate, "candidate output directory or results.db")->required();
+  app.add_option("baseline", args->baseline, "baseline output directory, results.db or cells .csv")->required();
+  app.add_option("candidate", args->candidate, "candidate output directory, results.db or cells .csv")->required();
   app.add_option("--tolerance", args->options.tolerance, "allowed drop in score points (0..100 scale)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--metric", args->options.metrics, "compare only these metrics (repeatable)");
+  app.add_flag("--fail-on-improvement", args->options.fail_on_improvement,
+               "a rise beyond the tolerance fails too (golden files: any move is a change to review)");
   return [args] {
-    const ResultsStore baseline = ResultsStore::OpenReadOnly(ResultsStore::DatabasePath(args->baseline));
-    const ResultsStore candidate = ResultsStore::OpenReadOnly(ResultsStore::DatabasePath(args->candidate));
-    const Comparison comparison = CompareStores(baseline, candidate, args->options);
+    const Comparison comparison =
+        CompareCells(LoadCells(args->baseline), LoadCells(args->candidate), args->options);
     std::cout << FormatComparison(comparison, args->options);
-    return comparison.regressions + comparison.missing > 0 ? 1 : 0;
+    return comparison.Fails(args->options) ? 1 : 0;
   };
 }
 
+struct CellsArgs {
+  std::string source;
+  std::string output;
+};
+
+std::function<int()> SetupCells(CLI::App& app) {
+  auto args = std::make_shared<CellsArgs>();
+  app.add_option("source", args->source, "output directory or results.db")->required();
+  app.add_option("-o,--output", args->output, "write the CSV here (default: stdout)");
+  return [args] {
+    const std::string csv = CellsCsv(LoadCells(args->source));
+    if (args->output.empty()) {
+      std::cout << csv;
+    } else {
+      WriteFileAtomically(args->output, csv);
+    }
+    return 0;
+  };
+}
+
+KVB_REGISTER_COMMAND("cells", "Export a store's comparable cells (run, dataset, metric -> score) as CSV",
+                     SetupCells);
 KVB_REGISTER_COMMAND("compare", "Per-cell score deltas between two result stores; non-zero exit on a drop",
                      SetupCompare);
 

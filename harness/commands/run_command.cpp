@@ -11,6 +11,7 @@
 #include "harness/progress.h"
 #include "harness/sweep_plan.h"
 #include "harness/sweep_runner.h"
+#include "reports/report_writer.h"
 #include "store/prediction_files.h"
 #include "util/error.h"
 
@@ -26,7 +27,16 @@ struct RunArgs {
   std::string shard;
   std::string gpus;
   std::string command_line;
+  bool no_report = false;
 };
+
+// A whole sweep ends with its report (<output>/report), so the first command a newcomer
+// runs ends with something to open; shards leave it to whoever merges them.
+void WriteFinalReport(const SweepConfig& config) {
+  const std::filesystem::path dir = config.output / "report";
+  WriteReport(ResultsStore::OpenReadOnly(ResultsStore::DatabasePath(config.output)), dir);
+  std::cout << "report: " << (dir / "report.md").string() << "\n";
+}
 
 std::vector<std::string> SplitGpus(const std::string& text) {
   std::vector<std::string> gpus;
@@ -38,6 +48,17 @@ std::vector<std::string> SplitGpus(const std::string& text) {
     gpus.push_back(gpu);
   }
   return gpus;
+}
+
+// What --gpus would start: worker k runs shard k/n on cuda:<k-th listed GPU>.
+std::string DescribeGpuWorkers(const std::vector<std::string>& gpus, const SweepPlan& plan) {
+  std::string text;
+  for (std::size_t k = 0; k < gpus.size(); ++k) {
+    const Shard shard{k, gpus.size()};
+    text += StrCat("worker ", k, ": cuda:", gpus[k], " shard ", shard.Text(), ", ",
+                   plan.SamplesInShard(shard), " samples\n");
+  }
+  return text;
 }
 
 // One worker process per GPU, each running shard k/n of the same sweep into the same
@@ -78,17 +99,23 @@ std::function<int()> SetupRun(CLI::App& app) {
   app.add_flag("--dry-run", args->dry_run, "print the expanded plan and exit");
   app.add_option("--shard", args->shard, "run the deterministic slice i/n of the samples");
   app.add_option("--gpus", args->gpus, "one worker per listed GPU, e.g. 0,1,2,3");
+  app.add_flag("--no-report", args->no_report, "do not write <output>/report at the end");
   return [args] {
     const SweepConfig config = LoadSweepConfig(args->sweep, args->overrides);
     const SweepPlan plan = BuildSweepPlan(config);
     const Shard shard = args->shard.empty() ? Shard{} : ParseShard(args->shard);
+    if (!args->gpus.empty() && !args->shard.empty()) {
+      throw ConfigError("--gpus and --shard cannot be combined");
+    }
     if (args->dry_run) {
       std::cout << DescribePlan(plan, shard);
+      if (!args->gpus.empty()) std::cout << DescribeGpuWorkers(SplitGpus(args->gpus), plan);
       return 0;
     }
     if (!args->gpus.empty()) {
-      if (!args->shard.empty()) throw ConfigError("--gpus and --shard cannot be combined");
-      return RunOnGpus(*args, plan);
+      const int status = RunOnGpus(*args, plan);
+      if (status == 0 && !args->no_report) WriteFinalReport(config);
+      return status;
     }
     RunnerOptions options;
     options.shard = shard;
@@ -100,6 +127,7 @@ std::function<int()> SetupRun(CLI::App& app) {
     std::cout << "done: " << summary.samples << " samples (" << summary.skipped
               << " already stored), " << summary.results << " results written, " << summary.failed
               << " failed -> " << config.output.string() << "\n";
+    if (shard.count == 1 && !args->no_report) WriteFinalReport(config);
     return 0;
   };
 }

@@ -56,7 +56,8 @@ class SweepEndToEndTest : public ::testing::Test {
             "  - name: needle\n"
             "    options: {lengths: [300, 600], depths: [0, 100]}\n"
             "  - name: ruler\n"
-            "    options: {tasks: [niah_single_1, vt], lengths: [512], num_samples: 1}\n"
+            // fwe, not vt: vt's shortest prompt (984 tokens on this tokenizer) exceeds 512.
+            "    options: {tasks: [niah_single_1, fwe], lengths: [512], num_samples: 1}\n"
             "generation: {max_new_tokens: 6}\n"
             "seed: 3\n"
             "output: out\n";
@@ -160,6 +161,23 @@ TEST_F(SweepEndToEndTest, DryRunCountsThenRunStoreJsonlAndReportAgree) {
   EXPECT_TRUE(fs::exists(out / "report" / "report.html"));
   EXPECT_NE(ReadFile(out / "report" / "report.md").find("### Budget 128"), std::string::npos);
 
+  // Every run records its resolved config, the source commit, library versions and device.
+  const std::string head = testing::RunCommand("git -C " + ShellQuote(testing::SourceDir().string()) +
+                                               " rev-parse HEAD 2>/dev/null").output;
+  ASSERT_EQ(store.Runs().size(), kRuns);
+  for (const auto& r : store.Runs()) {
+    EXPECT_NE(r.config_json.find("\"method\":\"" + r.method + "\""), std::string::npos) << r.config_json;
+    EXPECT_NE(r.config_json.find("\"budget\":" + std::to_string(r.budget)), std::string::npos) << r.config_json;
+    if (head.size() >= 40) EXPECT_EQ(r.git_commit.substr(0, 40), head.substr(0, 40));
+    EXPECT_NE(r.library_versions_json.find("\"libtorch\""), std::string::npos) << r.library_versions_json;
+    EXPECT_NE(r.library_versions_json.find("\"sqlite\""), std::string::npos) << r.library_versions_json;
+    EXPECT_EQ(r.device.rfind("cpu@", 0), 0u) << r.device;
+    EXPECT_FALSE(r.finished_at.empty()) << r.name;
+  }
+  // Peak device bytes are not measured on CPU: stored as 0 (harness/README.md).
+  for (const auto& row : store.Results()) EXPECT_EQ(row.result.memory.peak_bytes, 0) << row.result.sample.sample_id;
+  EXPECT_TRUE(fs::exists(out / "sweep.resolved.yaml"));
+
   // Re-running stores nothing new.
   const auto again = Kv(Run(out));
   ASSERT_EQ(again.exit_code, 0) << again.output;
@@ -227,6 +245,52 @@ TEST_F(SweepEndToEndTest, ThreeShardsMergedEqualTheUnshardedRun) {
   EXPECT_NE(again.output.find(": 0 results added"), std::string::npos) << again.output;
   const auto compare = Kv("compare " + ShellQuote(whole.string()) + " " + ShellQuote(merged.string()) + " --tolerance 0");
   EXPECT_EQ(compare.exit_code, 0) << compare.output;
+}
+
+// A sample that cannot be built (RULER vt needs more than 512 tokens on this tokenizer) is
+// stored as failed with its error, the sweep goes on and exits 0, and a re-run retries it.
+TEST_F(SweepEndToEndTest, AFailedSampleIsStoredWithItsErrorAndTheSweepGoesOn) {
+  const fs::path out = dir_ / "out_failed";
+  const std::string args = Run(out, "--set " + ShellQuote("methods=[{name: full}]") + " --set 'budgets=[64]'" +
+                                    " --set 'datasets.0.options.lengths=[300]' --set 'datasets.0.options.depths=[50]'" +
+                                    " --set 'datasets.1.options.tasks=[vt, niah_single_1]'");
+  const auto run = Kv(args);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("3 samples (0 already stored), 3 results written, 1 failed"), std::string::npos) << run.output;
+  std::size_t failed = 0, succeeded = 0;
+  for (const auto& row : ResultsStore::OpenReadOnly(out / "results.db").Results()) {
+    if (row.result.failed) {
+      ++failed;
+      EXPECT_NE(row.result.error.find("vt"), std::string::npos) << row.result.error;
+      EXPECT_NE(row.result.error.find("512"), std::string::npos) << row.result.error;
+      EXPECT_TRUE(row.result.scores.empty());
+    } else {
+      ++succeeded;
+    }
+  }
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ(succeeded, 2u);
+  // The report counts it as failed, outside the mean.
+  const auto report = Kv("report " + ShellQuote(out.string()) + " -o " + ShellQuote((out / "report").string()));
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_NE(ReadFile(out / "report" / "scores.csv").find(",0,1\n"), std::string::npos);
+  // Resume retries the failed pair only.
+  const auto again = Kv(args);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("3 samples (2 already stored), 1 results written, 1 failed"), std::string::npos)
+      << again.output;
+  EXPECT_EQ(ResultsStore::OpenReadOnly(out / "results.db").Results().size(), 3u);
+}
+
+// --gpus splits the plan like --shard: worker k runs shard k/n on cuda:<gpu k>. On a CPU
+// machine only the split can be checked (the dry run prints it).
+TEST_F(SweepEndToEndTest, GpusDryRunSplitsThePlanOneShardPerGpu) {
+  const auto dry = Kv(Run(dir_ / "out_gpus", "--gpus 0,1 --dry-run"));
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("worker 0: cuda:0 shard 0/2, 3 samples"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("worker 1: cuda:1 shard 1/2, 3 samples"), std::string::npos) << dry.output;
+  const auto bad = Kv(Run(dir_ / "out_gpus", "--gpus 0,x --dry-run"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include "tests/common/test_env.h"
 #include "tests/reports/report_fixture.h"
+#include "util/error.h"
+#include "util/file.h"
 
 namespace kvb {
 namespace {
@@ -56,6 +58,41 @@ TEST(CompareTest, ACellMissingInTheCandidateFails) {
   const Comparison c = CompareStores(ResultsStore::OpenReadOnly(dir / "base.db"),
                                      ResultsStore::OpenReadOnly(dir / "empty.db"), {});
   EXPECT_EQ(c.missing, 8);
+}
+
+// The cells CSV (what tests/golden commits) reads back to the same cells, so a store
+// compared with its own export passes at tolerance 0, and a drop in the store still fails.
+TEST(CompareTest, CellsCsvRoundTripsAndComparesWithAStore) {
+  const auto dir = testing::TempDir("compare_cells_csv");
+  testing::WriteFixtureStore(dir / "base.db");
+  testing::WriteFixtureStore(dir / "cand.db", -0.01);
+  const CellTable cells = CellsFromStore(ResultsStore::OpenReadOnly(dir / "base.db"));
+  WriteFileAtomically(dir / "golden.csv", CellsCsv(cells));
+  const CellTable read = ReadCellsCsv(dir / "golden.csv");
+  ASSERT_EQ(read.size(), cells.size());
+  for (const auto& [key, cell] : cells) {
+    ASSERT_EQ(read.count(key), 1u);
+    EXPECT_EQ(read.at(key).score, cell.score);  // exact: both rounded to 6 decimals
+    EXPECT_EQ(read.at(key).samples, cell.samples);
+    EXPECT_EQ(read.at(key).higher_is_better, cell.higher_is_better);
+  }
+  CompareOptions exact;
+  exact.tolerance = 0;
+  EXPECT_EQ(CompareCells(LoadCells(dir / "golden.csv"), LoadCells(dir / "base.db"), exact).regressions, 0);
+  EXPECT_EQ(CompareCells(LoadCells(dir / "golden.csv"), LoadCells(dir / "cand.db"), exact).regressions, 4);
+}
+
+TEST(CompareTest, AMalformedCellsCsvNamesFileAndLine) {
+  const auto dir = testing::TempDir("compare_cells_bad");
+  WriteFileAtomically(dir / "bad.csv", "run,dataset,metric,higher_is_better,score,samples\nfull_b64,qa,f1,1,abc,3\n");
+  try {
+    ReadCellsCsv(dir / "bad.csv");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv:2"), std::string::npos) << e.what();
+  }
+  WriteFileAtomically(dir / "header.csv", "method,score\n");
+  EXPECT_THROW(ReadCellsCsv(dir / "header.csv"), Error);
 }
 
 }  // namespace
