@@ -27,7 +27,7 @@ namespace kvb::cuda_kernels {
 constexpr int kDecodeMaxCachesPerLaunch = 32;
 constexpr int kDecodeWarps = 4;
 constexpr int kDecodeThreads = kDecodeWarps * 32;
-constexpr int kDecodeMergeThreads = 128;
+constexpr int kDecodeMergeThreads = 256;
 
 struct DecodeAttentionParams {
   FlatKVView caches[kDecodeMaxCachesPerLaunch];
@@ -56,8 +56,17 @@ constexpr int DecodeRowsPerBlockTile(int steps_per_tile) {
   return (32 / (kHeadDim / Vec16<T>::kElems)) * steps_per_tile * kDecodeWarps;
 }
 
+// Resident blocks asked of the compiler: 4 (16 warps per SM) up to 4 query heads a block;
+// unbounded, that kernel took 136 registers and 3 blocks, too few loads in flight to keep
+// HBM busy (ncu: 47 % DRAM throughput, 64 % with the bound). With 8 heads the per-lane
+// state does not fit 128 registers: the bound made it spill and run 2x slower, so none.
+template <int kGroup>
+constexpr int DecodeMinBlocksPerSm() {
+  return kGroup <= 4 ? 4 : 1;
+}
+
 template <typename T, int kHeadDim, int kGroup>
-__global__ void __launch_bounds__(kDecodeThreads)
+__global__ void __launch_bounds__(kDecodeThreads, DecodeMinBlocksPerSm<kGroup>())
     DecodeAttentionSplitKKernel(const __grid_constant__ DecodeAttentionParams p) {
   using Vec = Vec16<T>;
   constexpr int kElems = Vec::kElems;
@@ -256,9 +265,31 @@ __global__ void __launch_bounds__(kDecodeThreads)
 
 // One block per (cache, query head): combines the chunk partials of the head's segment
 // and writes the normalised output in the model dtype. A length-0 segment writes zeros.
+// The chunks are combined in parallel, not as one running softmax per thread: the
+// threads reduce the chunk maxima, then each chunk's weight exp2(max_c - max) goes to
+// shared memory, and the warps share the chunks of the weighted sum (a serial running
+// merge per output dim waited one memory round trip per chunk: ncu measured 25 us at 64
+// chunks, most of a 16k-token call).
+// Dynamic shared memory: num_chunks floats.
+__device__ __forceinline__ float BlockReduce(float value, bool take_max, float* scratch) {
+  for (int offset = 16; offset > 0; offset /= 2) {
+    const float other = __shfl_xor_sync(0xffffffffu, value, offset);
+    value = take_max ? fmaxf(value, other) : value + other;
+  }
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  __syncthreads();  // scratch free from a previous reduction
+  if (lane == 0) scratch[warp] = value;
+  __syncthreads();
+  value = scratch[0];
+  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w) value = take_max ? fmaxf(value, scratch[w]) : value + scratch[w];
+  return value;
+}
+
 template <typename T, int kHeadDim>
 __global__ void __launch_bounds__(kDecodeMergeThreads)
     DecodeAttentionMergeKernel(const __grid_constant__ DecodeAttentionParams p) {
+  extern __shared__ float chunk_weight[];
+  __shared__ float scratch[kDecodeMergeThreads / 32];
   const int global_head = blockIdx.x;  // cache_index * H + head
   const int cache_index = global_head / p.num_query_heads;
   const int head = global_head % p.num_query_heads;
@@ -268,21 +299,44 @@ __global__ void __launch_bounds__(kDecodeMergeThreads)
   const int length = min(cache.length[segment], cache.capacity[segment]);
   const int chunks = min(index_math::CeilDiv(length, p.chunk_rows), p.num_chunks);
   const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
+  const auto slot = [&](int chunk) { return chunk * heads_total + global_head; };
+
+  float block_max = -INFINITY;
+  for (int chunk = threadIdx.x; chunk < chunks; chunk += kDecodeMergeThreads) {
+    block_max = fmaxf(block_max, p.partial_max[slot(chunk)]);
+  }
+  block_max = BlockReduce(block_max, /*take_max=*/true, scratch);
+  float sum = 0.f;
+  for (int chunk = threadIdx.x; chunk < chunks; chunk += kDecodeMergeThreads) {
+    const float weight = exp2f(p.partial_max[slot(chunk)] - block_max);  // every chunk saw a row: finite
+    chunk_weight[chunk] = weight;
+    sum = fmaf(weight, p.partial_sum[slot(chunk)], sum);
+  }
+  sum = BlockReduce(sum, /*take_max=*/false, scratch);  // its barriers also publish chunk_weight
+
+  // Warp w sums chunks w, w + warps, ...; lane l holds dims 4l..4l+3 (one float4 load per
+  // chunk), so every warp's loads are in flight together. Then the warps' sums are added.
+  static_assert(kHeadDim % 4 == 0 && kHeadDim / 4 <= 32, "a warp covers a row with float4 lanes");
+  constexpr int kWarps = kDecodeMergeThreads / 32;
+  __shared__ float4 warp_acc[kWarps][kHeadDim / 4];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane < kHeadDim / 4) {
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int chunk = warp; chunk < chunks; chunk += kWarps) {
+      const float weight = chunk_weight[chunk];
+      const float4 part = reinterpret_cast<const float4*>(p.partial_out + slot(chunk) * kHeadDim)[lane];
+      acc.x = fmaf(weight, part.x, acc.x);
+      acc.y = fmaf(weight, part.y, acc.y);
+      acc.z = fmaf(weight, part.z, acc.z);
+      acc.w = fmaf(weight, part.w, acc.w);
+    }
+    warp_acc[warp][lane] = acc;
+  }
+  __syncthreads();
   T* out = static_cast<T*>(p.out) + static_cast<std::int64_t>(global_head) * kHeadDim;
   for (int dim = threadIdx.x; dim < kHeadDim; dim += kDecodeMergeThreads) {
-    float running_max = -INFINITY;
-    float sum = 0.f;
     float acc = 0.f;
-    for (int chunk = 0; chunk < chunks; ++chunk) {
-      const std::int64_t slot = chunk * heads_total + global_head;
-      const float chunk_max = p.partial_max[slot];
-      const float new_max = fmaxf(running_max, chunk_max);
-      const float old_weight = exp2f(running_max - new_max);
-      const float chunk_weight = exp2f(chunk_max - new_max);
-      sum = sum * old_weight + p.partial_sum[slot] * chunk_weight;
-      acc = acc * old_weight + p.partial_out[slot * kHeadDim + dim] * chunk_weight;
-      running_max = new_max;
-    }
+    for (int w = 0; w < kWarps; ++w) acc += reinterpret_cast<const float*>(&warp_acc[w][dim / 4])[dim % 4];
     out[dim] = FromFloat<T>(chunks > 0 ? acc / sum : 0.f);
   }
 }
