@@ -82,6 +82,22 @@ std::string CellsCsv(const CellTable& cells) {
   return out.str();
 }
 
+std::string PredictionsCsv(const ResultsStore& store) {
+  std::map<std::string, std::string> name_of;
+  for (const RunRecord& run : store.Runs()) name_of[run.run_id] = run.name;
+  std::vector<std::string> lines;
+  for (const StoredResult& row : store.Results()) {
+    const ResultRecord& r = row.result;
+    const std::string text = r.failed ? "FAILED: " + r.error : r.prediction;
+    lines.push_back(StrCat(CsvField(name_of.at(row.run_id)), ",", CsvField(r.sample.dataset), ",",
+                           CsvField(r.sample.sample_id), ",", CsvField(text), "\n"));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string out = "run,dataset,sample_id,prediction\n";
+  for (const std::string& line : lines) out += line;
+  return out;
+}
+
 CellTable ReadCellsCsv(const std::filesystem::path& file) {
   std::istringstream in(ReadFile(file));
   std::string line;

@@ -66,6 +66,11 @@ CellTable ReadCellsCsv(const std::filesystem::path& file);
 // A store directory, a results.db, or a cells .csv file.
 CellTable LoadCells(const std::filesystem::path& path);
 
+// Every stored prediction as "run,dataset,sample_id,prediction" lines (failed: "FAILED: "
+// + error), sorted: the strict golden check that sees a changed answer even where the mean
+// score does not move.
+std::string PredictionsCsv(const ResultsStore& store);
+
 Comparison CompareCells(const CellTable& baseline, const CellTable& candidate, const CompareOptions& options);
 Comparison CompareStores(const ResultsStore& baseline, const ResultsStore& candidate,
                          const CompareOptions& options);

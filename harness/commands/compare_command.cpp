@@ -2,8 +2,8 @@
 // Exit code 1 when any cell is worse by more than the tolerance (or missing): CI's gate.
 // Either side is an output directory, a results.db, or a cells CSV (`kvbench cells`).
 //
-// kvbench cells <output> [-o cells.csv]: the comparable cells of a store as CSV, the
-// compact form tests/golden commits.
+// kvbench cells <output> [-o cells.csv] [--predictions]: the comparable cells of a store
+// as CSV (or every prediction), the compact forms tests/golden commits.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
@@ -41,14 +41,19 @@ std::function<int()> SetupCompare(CLI::App& app) {
 struct CellsArgs {
   std::string source;
   std::string output;
+  bool predictions = false;
 };
 
 std::function<int()> SetupCells(CLI::App& app) {
   auto args = std::make_shared<CellsArgs>();
   app.add_option("source", args->source, "output directory or results.db")->required();
   app.add_option("-o,--output", args->output, "write the CSV here (default: stdout)");
+  app.add_flag("--predictions", args->predictions, "export every stored prediction instead (run,dataset,sample_id,prediction)");
   return [args] {
-    const std::string csv = CellsCsv(LoadCells(args->source));
+    const std::string csv =
+        args->predictions
+            ? PredictionsCsv(ResultsStore::OpenReadOnly(ResultsStore::DatabasePath(args->source)))
+            : CellsCsv(LoadCells(args->source));
     if (args->output.empty()) {
       std::cout << csv;
     } else {
