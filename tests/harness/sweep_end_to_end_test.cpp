@@ -110,6 +110,15 @@ TEST_F(SweepEndToEndTest, DryRunCountsThenRunStoreJsonlAndReportAgree) {
   const fs::path out = dir_ / "out_full";
   const auto run = Kv(Run(out));
   ASSERT_EQ(run.exit_code, 0) << run.output;
+  // Not a terminal: one plain progress line per sample (done/total, rate, ETA, dataset).
+  EXPECT_NE(run.output.find("1/6 samples  "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("6/6 samples  "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("/s  ETA "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("  ruler\n"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find('\r'), std::string::npos) << "a redrawn bar in a log";
+  // A whole sweep ends with its report and says where it is.
+  EXPECT_NE(run.output.find("report: " + (out / "report" / "report.md").string()), std::string::npos) << run.output;
+  EXPECT_TRUE(fs::exists(out / "report" / "report.html"));
   const auto outcomes = Outcomes(out);
   EXPECT_EQ(outcomes.size(), kRuns * kSamples);
   for (const auto& [key, value] : outcomes) EXPECT_EQ(value.rfind("FAILED", 0), std::string::npos) << key << value;
