@@ -83,6 +83,18 @@ TEST(SweepConfigTest, MisspeltMethodParameterIsRefusedByTheMethod) {
   ExpectConfigError(Validate(WriteSweep(dir, text)), {"sweep.yaml", "methods[0].params", "windw"});
 }
 
+// `run` refuses the same mistakes before it touches the model or the output: the model
+// directory here is empty (a load would fail differently) and no store is created.
+TEST(SweepConfigTest, RunRefusesBeforeAnyModelLoadOrStoreWrite) {
+  const auto dir = testing::TempDir("sweep_run_refuses");
+  std::string text = BaseSweep(dir);
+  text.replace(text.find("  - name: full\n"), 15, "  - name: full\n    params: {windw: 8}\n");
+  const auto result = testing::RunCommand(testing::ShellQuote(testing::KvbenchExe()) + " run " +
+                                          testing::ShellQuote(WriteSweep(dir, text).string()) + " 2>&1");
+  ExpectConfigError(result, {"sweep.yaml", "methods[0].params", "windw"});
+  EXPECT_FALSE(std::filesystem::exists(dir / "out")) << "the output was touched";
+}
+
 TEST(SweepConfigTest, ListWhereAScalarIsNeeded) {
   const auto dir = testing::TempDir("sweep_list_scalar");
   std::string text = BaseSweep(dir);
