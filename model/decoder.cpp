@@ -79,8 +79,18 @@ Decoder::Qkv Decoder::ProjectQkv(const LayerWeights& w, const at::Tensor& normed
 // to keys [0, b) with the causal mask shifted by a.
 at::Tensor Decoder::PromptAttention(const Qkv& qkv) const {
   const std::int64_t length = qkv.queries.size(1);
-  const bool grouped = config_.num_heads != config_.num_kv_heads;
-  const at::Tensor q = qkv.queries.unsqueeze(0), k = qkv.keys.unsqueeze(0), v = qkv.values.unsqueeze(0);
+  bool grouped = config_.num_heads != config_.num_kv_heads;
+  at::Tensor k = qkv.keys.unsqueeze(0), v = qkv.values.unsqueeze(0);
+  if (grouped && qkv.keys.is_cuda() && length > options_.prompt_chunk_rows) {
+    // CUDA's fused SDPA kernels take a mask (the blocks after the first) only without
+    // enable_gqa; the fallback would materialise [H, rows, L] scores. One layer's keys
+    // and values repeated per query head cost far less at long context.
+    const int64_t group = config_.num_heads / config_.num_kv_heads;
+    k = k.repeat_interleave(group, 1);
+    v = v.repeat_interleave(group, 1);
+    grouped = false;
+  }
+  const at::Tensor q = qkv.queries.unsqueeze(0);
   std::vector<at::Tensor> blocks;
   for (std::int64_t begin = 0; begin < length; begin += options_.prompt_chunk_rows) {
     const std::int64_t end = std::min(length, begin + options_.prompt_chunk_rows);

@@ -1,0 +1,360 @@
+// kvbench bench decode  --model DIR [--context 32768[,65536...]] [--budget 1024] [--method ada_snapkv]
+//                       [--baseline full] [--new-tokens 64] [--device cuda] [--dtype bf16] [--json FILE]
+// kvbench bench sweep   --model DIR [--context 16384] [--samples 8] [--methods a,b,..] [--budgets 128,..]
+//                       [--new-tokens 32] [--strategies separate,shared,batched]
+//
+// decode: per context, prefill ms, decode ms/token, peak device bytes and KV bytes of the
+// method and of the baseline (measured in the same process), and the ratio of decode time
+// to the memory floor: (weight bytes + KV bytes read per step) / copy bandwidth, the copy
+// bandwidth measured here on a 1 GiB device-to-device copy. With several contexts it also
+// fits peak = a + b * L and prints the longest prompt that fits 24 GB and 80 GB.
+// sweep: the same random prompts run as a sweep does, three ways: a prefill per
+// configuration (separate), one prefill per sample with each cache decoded alone (shared),
+// and one prefill with every cache decoded as one batch (batched).
+// Prompts are random token ids (seeded): speed does not depend on what they say, and
+// decoding ignores EOS so every run decodes exactly --new-tokens tokens.
+#include <ATen/ATen.h>
+#include <torch/cuda.h>
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "harness/command.h"
+#include "methods/registry.h"
+#include "model/decoder.h"
+#include "model/generation.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace kvb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MillisecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+void Synchronize(const at::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
+
+void ResetPeak(const at::Device& device) {
+  if (device.is_cuda()) at::accelerator::resetPeakStats(device.index() < 0 ? 0 : device.index());
+}
+
+std::int64_t PeakBytes(const at::Device& device) {
+  if (!device.is_cuda()) return 0;
+  const auto stats = at::accelerator::getDeviceStats(device.index() < 0 ? 0 : device.index());
+  return stats.allocated_bytes[static_cast<std::size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+}
+
+// Bytes/s of a device-to-device copy of 1 GiB (read + write counted), best of 5.
+double CopyBandwidth(const at::Device& device) {
+  const std::int64_t bytes = std::int64_t{1} << 30;
+  const at::Tensor source = at::ones({bytes / 2}, at::TensorOptions().dtype(at::kBFloat16).device(device));
+  at::Tensor destination = at::empty_like(source);
+  double best = 1e30;
+  for (int i = 0; i < 6; ++i) {
+    Synchronize(device);
+    const auto start = Clock::now();
+    destination.copy_(source);
+    Synchronize(device);
+    if (i > 0) best = std::min(best, MillisecondsSince(start));
+  }
+  return 2.0 * static_cast<double>(bytes) / (best * 1e-3);
+}
+
+std::vector<std::int64_t> ParseIntList(const std::string& text, const char* flag) {
+  std::vector<std::int64_t> values;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    try {
+      values.push_back(std::stoll(item));
+    } catch (const std::exception&) {
+      throw ConfigError(StrCat(flag, ": \"", item, "\" is not an integer"));
+    }
+  }
+  KVB_REQUIRE(!values.empty(), flag, ": empty list");
+  return values;
+}
+
+std::vector<std::string> ParseNameList(const std::string& text) {
+  std::vector<std::string> names;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (!item.empty()) names.push_back(item);
+  }
+  return names;
+}
+
+TokenIds RandomPrompt(std::int64_t length, std::int64_t vocab, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  TokenIds ids(length);
+  // Ids from the lower 90 % of the vocabulary: special tokens sit at its end in the
+  // supported families, and a prompt of control tokens is not what a benchmark means.
+  const auto range = std::max<std::int64_t>(1, vocab * 9 / 10);
+  for (auto& id : ids) id = static_cast<TokenId>(rng() % range);
+  return ids;
+}
+
+std::unique_ptr<Decoder> LoadDecoder(const std::string& model, const std::string& device_name,
+                                     const std::string& dtype) {
+  DecoderOptions options;
+  options.device = at::Device(device_name);
+  KVB_REQUIRE(!options.device.is_cuda() || torch::cuda::is_available(), "--device cuda: no CUDA device is visible");
+  options.dtype = dtype == "bf16" ? at::kBFloat16 : dtype == "fp16" ? at::kHalf : at::kFloat;
+  return Decoder::Load(model, options);
+}
+
+std::int64_t WeightBytes(const Decoder& decoder) {
+  return decoder.ParameterCount() * static_cast<std::int64_t>(c10::elementSize(decoder.options().dtype));
+}
+
+// ---- bench decode ------------------------------------------------------------------------
+
+struct DecodeRow {
+  std::string method;
+  std::int64_t context = 0;
+  double prefill_ms = 0, decode_ms_per_token = 0, floor_ms_per_token = 0;
+  std::int64_t peak_bytes = 0, kv_bytes = 0, kv_bytes_full = 0;
+};
+
+DecodeRow MeasureDecode(Decoder& decoder, const std::string& method_name, const YAML::Node& params,
+                        std::int64_t budget, std::int64_t context, std::int64_t new_tokens, double copy_bandwidth) {
+  const ModelConfig& config = decoder.config();
+  const at::Device device = decoder.options().device;
+  std::unique_ptr<EvictionMethod> method = CreateMethod(method_name, params);
+  const TokenIds prompt = RandomPrompt(context, config.vocab_size, 1234);
+  GenerationOptions generation;
+  generation.max_new_tokens = new_tokens;  // no EOS ids: exactly new_tokens tokens
+
+  Synchronize(device);
+  ResetPeak(device);
+  auto start = Clock::now();
+  PrefillResult prefill = decoder.Prefill(prompt, {CacheConfig{method.get(), budget}}, new_tokens);
+  Synchronize(device);
+  DecodeRow row;
+  row.method = method_name;
+  row.context = context;
+  row.prefill_ms = MillisecondsSince(start);
+  row.kv_bytes = prefill.sequences[0].kv.BytesHeld();
+  const std::int64_t element = static_cast<std::int64_t>(c10::elementSize(decoder.options().dtype));
+  row.kv_bytes_full = context * config.num_kv_heads * config.num_layers * config.head_dim * 2 * element;
+  const GenerationResult result =
+      GreedyDecode(decoder, prefill.sequences[0], prefill.last_logits, generation, /*tokenizer=*/nullptr);
+  row.peak_bytes = PeakBytes(device);
+  const auto steps = static_cast<double>(std::max<std::size_t>(1, result.tokens.size() - 1));
+  row.decode_ms_per_token = result.decode_ms / steps;
+  // Per step every weight is read once and the cache (which grows by one token per step
+  // per segment) is read once: the mean cache over the steps is held + steps / 2 rows.
+  const std::int64_t segments_rows = config.num_layers * config.num_kv_heads;
+  const double kv_read = static_cast<double>(row.kv_bytes) +
+                         steps / 2.0 * static_cast<double>(segments_rows * config.head_dim * 2 * element);
+  row.floor_ms_per_token = (static_cast<double>(WeightBytes(decoder)) + kv_read) / copy_bandwidth * 1e3;
+  return row;
+}
+
+// peak = a + b * L by least squares; L_max(limit) = (limit - a) / b.
+void PrintMemoryFit(const std::vector<DecodeRow>& rows, const std::string& method) {
+  std::vector<std::pair<double, double>> points;
+  for (const DecodeRow& row : rows) {
+    if (row.method == method && row.peak_bytes > 0) points.emplace_back(row.context, row.peak_bytes);
+  }
+  if (points.size() < 2) return;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const auto& [x, y] : points) {
+    sx += x, sy += y, sxx += x * x, sxy += x * y;
+  }
+  const double n = points.size();
+  const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  const double intercept = (sy - slope * sx) / n;
+  std::printf("memory fit (%s): peak = %.2f GiB + %.1f KiB x L", method.c_str(), intercept / (1 << 30), slope / 1024);
+  for (const double gb : {24.0, 80.0}) {
+    const double limit = gb * 1e9;
+    std::printf("; longest prompt within %.0f GB: %s", gb,
+                limit > intercept ? std::to_string(static_cast<std::int64_t>((limit - intercept) / slope)).c_str()
+                                  : "none (weights alone exceed it)");
+  }
+  std::printf("\n");
+}
+
+struct DecodeArgs {
+  std::string model, method = "ada_snapkv", baseline = "full", device = "cuda", dtype = "bf16", json;
+  std::string contexts = "32768";
+  std::int64_t budget = 1024, new_tokens = 64;
+  std::vector<std::string> settings;
+};
+
+YAML::Node SettingsNode(const std::vector<std::string>& settings) {
+  YAML::Node params(YAML::NodeType::Map);
+  for (const std::string& setting : settings) {
+    const auto eq = setting.find('=');
+    if (eq == std::string::npos || eq == 0) throw ConfigError(StrCat("--set \"", setting, "\": expected key=value"));
+    params[setting.substr(0, eq)] = YAML::Load(setting.substr(eq + 1));
+  }
+  return params;
+}
+
+int RunDecode(const DecodeArgs& args) {
+  auto decoder = LoadDecoder(args.model, args.device, args.dtype);
+  const at::Device device = decoder->options().device;
+  const double bandwidth = CopyBandwidth(device);
+  std::printf("bench decode: %s, %s %s, weights %.2f GiB, copy bandwidth %.0f GB/s\n", args.model.c_str(),
+              args.device.c_str(), args.dtype.c_str(), WeightBytes(*decoder) / double(1 << 30), bandwidth / 1e9);
+  std::vector<std::string> methods = {args.method};
+  if (!args.baseline.empty() && args.baseline != args.method) methods.push_back(args.baseline);
+  std::vector<DecodeRow> rows;
+  nlohmann::json out = nlohmann::json::array();
+  std::printf("%-12s %8s %11s %12s %12s %10s %10s %9s\n", "method", "context", "prefill_ms", "decode_ms/tok",
+              "floor_ms/tok", "of_floor", "peak_GiB", "kv_MiB");
+  for (const std::int64_t context : ParseIntList(args.contexts, "--context")) {
+    for (const std::string& method : methods) {
+      const YAML::Node params = method == args.method ? SettingsNode(args.settings) : YAML::Node(YAML::NodeType::Map);
+      // A warm-up run on a short prompt first: kernels load, the allocator fills.
+      if (rows.empty()) MeasureDecode(*decoder, method, params, args.budget, std::min<std::int64_t>(context, 2048), 4, bandwidth);
+      DecodeRow row;
+      try {
+        row = MeasureDecode(*decoder, method, params, args.budget, context, args.new_tokens, bandwidth);
+      } catch (const std::exception& e) {  // out of memory at the longest contexts: say so, go on
+        std::printf("%-12s %8lld failed: %s\n", method.c_str(), static_cast<long long>(context),
+                    std::string(e.what()).substr(0, 200).c_str());
+        continue;
+      }
+      rows.push_back(row);
+      std::printf("%-12s %8lld %11.1f %12.3f %12.3f %10.2f %10.2f %9.1f\n", row.method.c_str(),
+                  static_cast<long long>(row.context), row.prefill_ms, row.decode_ms_per_token, row.floor_ms_per_token,
+                  row.floor_ms_per_token / row.decode_ms_per_token, row.peak_bytes / double(1 << 30),
+                  row.kv_bytes / double(1 << 20));
+      std::fflush(stdout);
+      out.push_back({{"impl", "kvbench"}, {"method", row.method}, {"budget", args.budget}, {"context", row.context},
+                     {"new_tokens", args.new_tokens}, {"prefill_ms", row.prefill_ms},
+                     {"decode_ms_per_token", row.decode_ms_per_token}, {"floor_ms_per_token", row.floor_ms_per_token},
+                     {"peak_bytes", row.peak_bytes}, {"kv_bytes", row.kv_bytes}, {"kv_bytes_full", row.kv_bytes_full},
+                     {"copy_bytes_per_s", bandwidth}});
+    }
+  }
+  PrintMemoryFit(rows, args.method);
+  if (!args.json.empty()) WriteFileAtomically(args.json, out.dump(1) + "\n");
+  return 0;
+}
+
+// ---- bench sweep -------------------------------------------------------------------------
+
+struct SweepArgs {
+  std::string model, device = "cuda", dtype = "bf16", json;
+  std::string methods = "snapkv,ada_snapkv,pyramidkv,ada_pyramidkv", budgets = "128,256,512,1024,2048";
+  std::string strategies = "separate,shared,batched";
+  std::int64_t context = 16384, samples = 8, new_tokens = 32;
+};
+
+// Wall time of one strategy over all samples, in ms.
+double TimeStrategy(Decoder& decoder, const std::string& strategy, const std::vector<TokenIds>& prompts,
+                    const std::vector<CacheConfig>& configs, const GenerationOptions& generation) {
+  const at::Device device = decoder.options().device;
+  Synchronize(device);
+  const auto start = Clock::now();
+  for (const TokenIds& prompt : prompts) {
+    if (strategy == "separate") {
+      for (const CacheConfig& config : configs) {
+        PrefillResult prefill = decoder.Prefill(prompt, {config}, generation.max_new_tokens);
+        GreedyDecode(decoder, prefill.sequences[0], prefill.last_logits, generation, nullptr);
+      }
+    } else if (strategy == "shared") {
+      PrefillResult prefill = decoder.Prefill(prompt, configs, generation.max_new_tokens);
+      for (SequenceState& state : prefill.sequences) GreedyDecode(decoder, state, prefill.last_logits, generation, nullptr);
+    } else if (strategy == "batched") {
+      GenerateForConfigs(decoder, prompt, configs, generation, nullptr);
+    } else {
+      throw ConfigError(StrCat("--strategies: unknown strategy \"", strategy, "\" (separate, shared, batched)"));
+    }
+  }
+  Synchronize(device);
+  return MillisecondsSince(start);
+}
+
+int RunSweep(const SweepArgs& args) {
+  auto decoder = LoadDecoder(args.model, args.device, args.dtype);
+  std::vector<std::unique_ptr<EvictionMethod>> methods;
+  std::vector<CacheConfig> configs;
+  const std::vector<std::int64_t> budgets = ParseIntList(args.budgets, "--budgets");
+  for (const std::string& name : ParseNameList(args.methods)) {
+    for (const std::int64_t budget : budgets) {
+      methods.push_back(CreateMethod(name));
+      configs.push_back({methods.back().get(), budget});
+    }
+  }
+  std::vector<TokenIds> prompts;
+  for (std::int64_t s = 0; s < args.samples; ++s) {
+    prompts.push_back(RandomPrompt(args.context, decoder->config().vocab_size, 100 + s));
+  }
+  GenerationOptions generation;
+  generation.max_new_tokens = args.new_tokens;
+  TimeStrategy(*decoder, "batched", {RandomPrompt(1024, decoder->config().vocab_size, 1)}, configs, generation);  // warm-up
+  std::printf("bench sweep: %zu configs x %lld samples of %lld tokens, %lld new tokens each\n", configs.size(),
+              static_cast<long long>(args.samples), static_cast<long long>(args.context),
+              static_cast<long long>(args.new_tokens));
+  std::printf("%-10s %12s %14s %10s\n", "strategy", "total_s", "per_sample_s", "speed-up");
+  nlohmann::json out = nlohmann::json::array();
+  double first = 0;
+  for (const std::string& strategy : ParseNameList(args.strategies)) {
+    const double ms = TimeStrategy(*decoder, strategy, prompts, configs, generation);
+    if (first == 0) first = ms;
+    std::printf("%-10s %12.2f %14.3f %9.2fx\n", strategy.c_str(), ms / 1e3, ms / 1e3 / args.samples, first / ms);
+    std::fflush(stdout);
+    out.push_back({{"strategy", strategy}, {"total_ms", ms}, {"samples", args.samples}, {"configs", configs.size()},
+                   {"context", args.context}, {"new_tokens", args.new_tokens}});
+  }
+  if (!args.json.empty()) WriteFileAtomically(args.json, out.dump(1) + "\n");
+  return 0;
+}
+
+std::function<int()> SetupBench(CLI::App& app) {
+  app.require_subcommand(1);
+  auto decode_args = std::make_shared<DecodeArgs>();
+  CLI::App* decode = app.add_subcommand("decode", "prefill/decode time, peak memory and KV bytes of a method vs a baseline");
+  decode->add_option("--model", decode_args->model, "checkpoint directory")->required();
+  decode->add_option("--context", decode_args->contexts, "prompt length(s), comma-separated");
+  decode->add_option("--budget", decode_args->budget, "cache budget per segment");
+  decode->add_option("--method", decode_args->method, "eviction method");
+  decode->add_option("--set", decode_args->settings, "method parameter key=value (repeatable)");
+  decode->add_option("--baseline", decode_args->baseline, "method measured beside it in the same run ('' for none)");
+  decode->add_option("--new-tokens", decode_args->new_tokens, "tokens decoded per run");
+  decode->add_option("--device", decode_args->device, "cuda or cpu");
+  decode->add_option("--dtype", decode_args->dtype, "bf16, fp16 or fp32")->check(CLI::IsMember({"bf16", "fp16", "fp32"}));
+  decode->add_option("--json", decode_args->json, "write the rows as JSON here");
+
+  auto sweep_args = std::make_shared<SweepArgs>();
+  CLI::App* sweep = app.add_subcommand("sweep", "one sweep timed with and without prefill sharing and batched decoding");
+  sweep->add_option("--model", sweep_args->model, "checkpoint directory")->required();
+  sweep->add_option("--context", sweep_args->context, "prompt length");
+  sweep->add_option("--samples", sweep_args->samples, "random prompts");
+  sweep->add_option("--methods", sweep_args->methods, "methods, comma-separated");
+  sweep->add_option("--budgets", sweep_args->budgets, "budgets, comma-separated");
+  sweep->add_option("--new-tokens", sweep_args->new_tokens, "tokens decoded per configuration");
+  sweep->add_option("--strategies", sweep_args->strategies, "separate, shared, batched (comma-separated)");
+  sweep->add_option("--device", sweep_args->device, "cuda or cpu");
+  sweep->add_option("--dtype", sweep_args->dtype, "bf16, fp16 or fp32")->check(CLI::IsMember({"bf16", "fp16", "fp32"}));
+  sweep->add_option("--json", sweep_args->json, "write the rows as JSON here");
+
+  return [decode, sweep, decode_args, sweep_args] {
+    if (decode->parsed()) return RunDecode(*decode_args);
+    if (sweep->parsed()) return RunSweep(*sweep_args);
+    return 2;
+  };
+}
+
+KVB_REGISTER_COMMAND("bench", "Speed and memory benchmarks: decode (a method vs a baseline) and sweep (prefill sharing, batching)",
+                     SetupBench);
+
+}  // namespace
+}  // namespace kvb
