@@ -5,6 +5,15 @@
 
 #include "util/error.h"
 
+#if defined(KVB_WITH_CUDA)
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include "kernels/cuda/cuda_ops.h"
+#endif
+
 namespace kvb {
 namespace {
 
@@ -36,6 +45,20 @@ Decoder::Decoder(ModelConfig config, ModelWeights weights, const DecoderOptions&
       options_(options),
       rope_(config_, options.device),
       softmax_scale_(1.0 / std::sqrt(static_cast<double>(config_.head_dim))) {}
+
+// A decode step captured for one batch of caches. Replaying it does the step's device work;
+// the host-side effects the capture performed once (each cache's host_length, each state's
+// next_position) are redone by hand per replay.
+struct Decoder::StepGraph {
+  std::vector<std::pair<SequenceState*, std::uint64_t>> batch;  // (state, prefill_id)
+#if defined(KVB_WITH_CUDA)
+  at::Tensor ids, positions;  // [N] int64 on the device: the graph's inputs
+  at::Tensor logits;          // [N, vocab] f32: its output
+  std::unique_ptr<at::cuda::CUDAGraph> graph;
+#endif
+};
+
+Decoder::~Decoder() = default;
 
 std::int64_t Decoder::ParameterCount() const {
   std::int64_t count = weights_.embed_tokens.numel() + weights_.final_norm.numel();
@@ -196,6 +219,7 @@ at::Tensor Decoder::PrefillForward(const TokenIds& prompt, const std::vector<Cac
     state.kept.resize(config_.num_layers);
     state.method = configs[c].method;
     state.prompt_length = state.next_position = length;
+    state.prefill_id = ++prefills_;
     if (state.method != nullptr) state.method->BeginPrompt(config_.shape(), length, configs[c].budget);
   }
 
@@ -238,14 +262,21 @@ at::Tensor Decoder::DecodeStep(const std::vector<SequenceState*>& states, const 
   for (size_t n = 0; n < states.size(); ++n) {
     KVB_REQUIRE(tokens[n] >= 0 && tokens[n] < config_.vocab_size, "token id ", tokens[n],
                 " outside the vocabulary (", config_.vocab_size, ")");
-    positions.push_back(states[n]->next_position++);
+    positions.push_back(states[n]->next_position);
   }
+  if (CanReplayGraph(states)) return GraphedStep(states, tokens, positions);
+  for (SequenceState* state : states) ++state->next_position;
   const std::int64_t last_position = *std::max_element(positions.begin(), positions.end());
   const auto index = at::TensorOptions().dtype(at::kLong);
   const at::Tensor position_tensor = at::tensor(positions, index).to(options_.device);
-  const auto [cos, sin] = rope_.CosSin(position_tensor, last_position + 1, options_.dtype);
   const at::Tensor ids = at::tensor(at::IntArrayRef(std::vector<std::int64_t>(tokens.begin(), tokens.end())), index)
                              .to(options_.device);
+  return StepBody(ids, position_tensor, last_position + 1, states);
+}
+
+at::Tensor Decoder::StepBody(const at::Tensor& ids, const at::Tensor& positions, std::int64_t sequence_length,
+                             const std::vector<SequenceState*>& states) {
+  const auto [cos, sin] = rope_.CosSin(positions, sequence_length, options_.dtype);
   at::Tensor hidden = weights_.embed_tokens.index_select(0, ids);  // [N, hidden]
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     const LayerWeights& w = weights_.layers[layer];
@@ -255,6 +286,82 @@ at::Tensor Decoder::DecodeStep(const std::vector<SequenceState*>& states, const 
     hidden = residual + Mlp(w, RmsNorm(residual, w.post_attention_norm));
   }
   return LmHead(RmsNorm(hidden, weights_.final_norm));
+}
+
+bool Decoder::CanReplayGraph(const std::vector<SequenceState*>& states) const {
+#if defined(KVB_WITH_CUDA)
+  if (!options_.cuda_graphs || !options_.device.is_cuda()) return false;
+  if (config_.rope_scaling.type == RopeScalingType::kDynamic) return false;  // frequencies follow the length
+  if (!ops::cuda::HasDecodeAttentionKernel(config_.head_dim)) return false;
+  for (const SequenceState* state : states) {
+    if (state->method != nullptr && state->method->evicts_while_decoding()) return false;
+  }
+  return true;
+#else
+  (void)states;
+  return false;
+#endif
+}
+
+// Step 1 of a new batch runs eagerly (it also warms cuBLAS and the allocator for these
+// shapes); step 2 is captured and replayed; later steps only replay. A batch is keyed by
+// its states and their prefill ids, so a new sample never replays a graph whose buffers
+// belonged to the previous one.
+at::Tensor Decoder::GraphedStep(const std::vector<SequenceState*>& states, const TokenIds& tokens,
+                                const std::vector<std::int64_t>& positions) {
+#if defined(KVB_WITH_CUDA)
+  std::vector<std::pair<SequenceState*, std::uint64_t>> batch;
+  for (SequenceState* state : states) batch.emplace_back(state, state->prefill_id);
+  const auto index = at::TensorOptions().dtype(at::kLong);
+  const at::Tensor host_ids = at::tensor(at::IntArrayRef(std::vector<std::int64_t>(tokens.begin(), tokens.end())), index);
+  const at::Tensor host_positions = at::tensor(positions, index);
+  const std::int64_t sequence_length = *std::max_element(positions.begin(), positions.end()) + 1;
+  const auto advance = [&] {
+    for (SequenceState* state : states) ++state->next_position;
+  };
+  if (!graph_ || graph_->batch != batch) {
+    graph_ = std::make_unique<StepGraph>();
+    graph_->batch = std::move(batch);
+    advance();
+    return StepBody(host_ids.to(options_.device), host_positions.to(options_.device), sequence_length, states);
+  }
+  StepGraph& step = *graph_;
+  if (!step.graph) {
+    step.ids = host_ids.to(options_.device);
+    step.positions = host_positions.to(options_.device);
+    c10::cuda::device_synchronize();
+    step.graph = std::make_unique<at::cuda::CUDAGraph>();
+    {
+      const c10::cuda::CUDAStreamGuard side(c10::cuda::getStreamFromPool());
+      step.graph->capture_begin();
+      step.logits = StepBody(step.ids, step.positions, sequence_length, states);  // host effects happen here, once
+      step.graph->capture_end();
+    }
+    advance();
+    step.graph->replay();
+    return step.logits.clone();
+  }
+  // A replay appends one row to every segment on the device; mirror it on the host as the
+  // append launcher would have, after checking the room it would have checked.
+  for (SequenceState* state : states) {
+    for (int layer = 0; layer < state->kv.num_layers(); ++layer) {
+      LayerKV& cache = state->kv.layer(layer);
+      for (int s = 0; s < cache.num_segments(); ++s) {
+        KVB_REQUIRE(cache.host_length[s] < cache.host_capacity[s], "decode: layer ", layer, " segment ", s,
+                    " is full (", cache.host_capacity[s], " rows); reserve more decode room");
+        ++cache.host_length[s];
+      }
+    }
+  }
+  step.ids.copy_(host_ids);
+  step.positions.copy_(host_positions);
+  advance();
+  step.graph->replay();
+  return step.logits.clone();
+#else
+  (void)states, (void)tokens, (void)positions;
+  throw Error("CUDA graphs need a build with CUDA kernels");
+#endif
 }
 
 at::Tensor Decoder::DecodeAttention(int layer, const Qkv& qkv, const std::vector<SequenceState*>& states) const {

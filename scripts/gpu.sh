@@ -71,14 +71,14 @@ if [ -x build-gpu/harness/kvbench ] && [ "${KVB_GPU_MODEL_BENCH:-1}" = 1 ]; then
   kvb=build-gpu/harness/kvbench
   [ -f "$model/config.json" ] || $kvb make-model --arch llama --preset llama3-8b-shape --seed 0 --dtype bf16 "$model" >"$out/make-model.log" 2>&1
   ctx=${KVB_BENCH_CONTEXT:-32768}
-  $kvb bench decode --model "$model" --context "$ctx" --budget 1024 --method ada_snapkv --new-tokens 64 \
+  $kvb bench decode --model "$model" --context "$ctx" --budget 1024 --method ada_snapkv --baseline full --new-tokens 64 \
     --json "$out/bench_decode.json" 2>&1 | grep -v '^\[W' | tee "$out/bench_decode.log"
   "$python" bench/hf_decode_bench.py --model "$model" --context "$ctx" --new-tokens 64 2>/dev/null | tail -1 \
     | tee "$out/hf_decode.json"
   $kvb bench decode --model "$model" --context "${KVB_BENCH_MEMORY_CONTEXTS:-16384,65536,131072}" --budget 1024 \
-    --method ada_snapkv --baseline '' --new-tokens 4 --json "$out/bench_memory.json" 2>&1 | grep -v '^\[W' \
+    --method ada_snapkv --new-tokens 4 --json "$out/bench_memory.json" 2>&1 | grep -v '^\[W' \
     | tee "$out/bench_memory.log"
-  $kvb bench sweep --model "$model" --context 16384 --samples "${KVB_BENCH_SWEEP_SAMPLES:-2}" --new-tokens 16 \
+  $kvb bench sweep --model "$model" --methods snapkv,ada_snapkv,pyramidkv,ada_pyramidkv --context 16384 --samples "${KVB_BENCH_SWEEP_SAMPLES:-2}" --new-tokens 16 \
     --json "$out/bench_sweep.json" 2>&1 | grep -v '^\[W' | tee "$out/bench_sweep.log"
 fi
 

@@ -1,6 +1,6 @@
-// kvbench bench decode  --model DIR [--context 32768[,65536...]] [--budget 1024] [--method ada_snapkv]
-//                       [--baseline full] [--new-tokens 64] [--device cuda] [--dtype bf16] [--json FILE]
-// kvbench bench sweep   --model DIR [--context 16384] [--samples 8] [--methods a,b,..] [--budgets 128,..]
+// kvbench bench decode  --model DIR --method M [--context 32768[,65536...]] [--budget 1024]
+//                       [--baseline M2] [--new-tokens 64] [--device cuda] [--dtype bf16] [--json FILE]
+// kvbench bench sweep   --model DIR --methods a,b,.. [--context 16384] [--samples 8] [--budgets 128,..]
 //                       [--new-tokens 32] [--strategies separate,shared,batched]
 //
 // decode: per context, prefill ms, decode ms/token, peak device bytes and KV bytes of the
@@ -108,8 +108,9 @@ TokenIds RandomPrompt(std::int64_t length, std::int64_t vocab, std::uint64_t see
 }
 
 std::unique_ptr<Decoder> LoadDecoder(const std::string& model, const std::string& device_name,
-                                     const std::string& dtype) {
+                                     const std::string& dtype, bool cuda_graphs) {
   DecoderOptions options;
+  options.cuda_graphs = cuda_graphs;
   options.device = at::Device(device_name);
   KVB_REQUIRE(!options.device.is_cuda() || torch::cuda::is_available(), "--device cuda: no CUDA device is visible");
   options.dtype = dtype == "bf16" ? at::kBFloat16 : dtype == "fp16" ? at::kHalf : at::kFloat;
@@ -189,10 +190,11 @@ void PrintMemoryFit(const std::vector<DecodeRow>& rows, const std::string& metho
 }
 
 struct DecodeArgs {
-  std::string model, method = "ada_snapkv", baseline = "full", device = "cuda", dtype = "bf16", json;
+  std::string model, method, baseline, device = "cuda", dtype = "bf16", json;
   std::string contexts = "32768";
   std::int64_t budget = 1024, new_tokens = 64;
   std::vector<std::string> settings;
+  bool cuda_graphs = true;
 };
 
 YAML::Node SettingsNode(const std::vector<std::string>& settings) {
@@ -206,11 +208,11 @@ YAML::Node SettingsNode(const std::vector<std::string>& settings) {
 }
 
 int RunDecode(const DecodeArgs& args) {
-  auto decoder = LoadDecoder(args.model, args.device, args.dtype);
+  auto decoder = LoadDecoder(args.model, args.device, args.dtype, args.cuda_graphs);
   const at::Device device = decoder->options().device;
   const double bandwidth = CopyBandwidth(device);
-  std::printf("bench decode: %s, %s %s, weights %.2f GiB, copy bandwidth %.0f GB/s\n", args.model.c_str(),
-              args.device.c_str(), args.dtype.c_str(), WeightBytes(*decoder) / double(1 << 30), bandwidth / 1e9);
+  std::printf("bench decode: %s, %s %s, CUDA graphs %s, weights %.2f GiB, copy bandwidth %.0f GB/s\n",
+              args.model.c_str(), args.device.c_str(), args.dtype.c_str(), args.cuda_graphs ? "on" : "off", WeightBytes(*decoder) / double(1 << 30), bandwidth / 1e9);
   std::vector<std::string> methods = {args.method};
   if (!args.baseline.empty() && args.baseline != args.method) methods.push_back(args.baseline);
   std::vector<DecodeRow> rows;
@@ -252,9 +254,10 @@ int RunDecode(const DecodeArgs& args) {
 
 struct SweepArgs {
   std::string model, device = "cuda", dtype = "bf16", json;
-  std::string methods = "snapkv,ada_snapkv,pyramidkv,ada_pyramidkv", budgets = "128,256,512,1024,2048";
+  std::string methods, budgets = "128,256,512,1024,2048";
   std::string strategies = "separate,shared,batched";
   std::int64_t context = 16384, samples = 8, new_tokens = 32;
+  bool cuda_graphs = true;
 };
 
 // Wall time of one strategy over all samples, in ms.
@@ -283,7 +286,7 @@ double TimeStrategy(Decoder& decoder, const std::string& strategy, const std::ve
 }
 
 int RunSweep(const SweepArgs& args) {
-  auto decoder = LoadDecoder(args.model, args.device, args.dtype);
+  auto decoder = LoadDecoder(args.model, args.device, args.dtype, args.cuda_graphs);
   std::vector<std::unique_ptr<EvictionMethod>> methods;
   std::vector<CacheConfig> configs;
   const std::vector<std::int64_t> budgets = ParseIntList(args.budgets, "--budgets");
@@ -325,26 +328,28 @@ std::function<int()> SetupBench(CLI::App& app) {
   decode->add_option("--model", decode_args->model, "checkpoint directory")->required();
   decode->add_option("--context", decode_args->contexts, "prompt length(s), comma-separated");
   decode->add_option("--budget", decode_args->budget, "cache budget per segment");
-  decode->add_option("--method", decode_args->method, "eviction method");
+  decode->add_option("--method", decode_args->method, "eviction method")->required();
   decode->add_option("--set", decode_args->settings, "method parameter key=value (repeatable)");
-  decode->add_option("--baseline", decode_args->baseline, "method measured beside it in the same run ('' for none)");
+  decode->add_option("--baseline", decode_args->baseline, "a method measured beside it in the same run, e.g. full");
   decode->add_option("--new-tokens", decode_args->new_tokens, "tokens decoded per run");
   decode->add_option("--device", decode_args->device, "cuda or cpu");
   decode->add_option("--dtype", decode_args->dtype, "bf16, fp16 or fp32")->check(CLI::IsMember({"bf16", "fp16", "fp32"}));
   decode->add_option("--json", decode_args->json, "write the rows as JSON here");
+  decode->add_option("--cuda-graphs", decode_args->cuda_graphs, "replay decode steps as CUDA graphs (true/false)");
 
   auto sweep_args = std::make_shared<SweepArgs>();
   CLI::App* sweep = app.add_subcommand("sweep", "one sweep timed with and without prefill sharing and batched decoding");
   sweep->add_option("--model", sweep_args->model, "checkpoint directory")->required();
   sweep->add_option("--context", sweep_args->context, "prompt length");
   sweep->add_option("--samples", sweep_args->samples, "random prompts");
-  sweep->add_option("--methods", sweep_args->methods, "methods, comma-separated");
+  sweep->add_option("--methods", sweep_args->methods, "methods, comma-separated")->required();
   sweep->add_option("--budgets", sweep_args->budgets, "budgets, comma-separated");
   sweep->add_option("--new-tokens", sweep_args->new_tokens, "tokens decoded per configuration");
   sweep->add_option("--strategies", sweep_args->strategies, "separate, shared, batched (comma-separated)");
   sweep->add_option("--device", sweep_args->device, "cuda or cpu");
   sweep->add_option("--dtype", sweep_args->dtype, "bf16, fp16 or fp32")->check(CLI::IsMember({"bf16", "fp16", "fp32"}));
   sweep->add_option("--json", sweep_args->json, "write the rows as JSON here");
+  sweep->add_option("--cuda-graphs", sweep_args->cuda_graphs, "replay decode steps as CUDA graphs (true/false)");
 
   return [decode, sweep, decode_args, sweep_args] {
     if (decode->parsed()) return RunDecode(*decode_args);

@@ -28,6 +28,10 @@ void AppendBatched(const std::vector<LayerKV*>& layers, const at::Tensor& keys,
 // softmax_scale <= 0 means 1 / sqrt(d). A length-0 segment yields zeros.
 at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale);
 
+// Whether decode_attention has a kernel for this head_dim. Only the kernel is safe to
+// capture in a CUDA graph: the ATen fallback sizes its padding from the host's lengths.
+bool HasDecodeAttentionKernel(std::int64_t head_dim);
+
 // Decode attention over the segments of N caches in one launch (N configurations of
 // one sample, "one prefill, many caches"):
 //   layers: N layers, same dtype, head_dim and device; S may differ (H % S == 0 each).

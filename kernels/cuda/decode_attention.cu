@@ -27,7 +27,6 @@ constexpr const char* kOp = "decode_attention";
 // at most 4 KiB of partials.
 constexpr int kMinChunkRows = 256;
 
-bool HasKernelForHeadDim(std::int64_t head_dim) { return head_dim == 64 || head_dim == 128; }
 
 // Everything the launch needs besides the dtype and the tile shape.
 struct DecodePlan {
@@ -192,7 +191,7 @@ at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers, con
     KVB_REQUIRE(num_query_heads % views.back().num_segments == 0, kOp, ": cache ", n, ": ", num_query_heads,
                 " query heads do not split over ", views.back().num_segments, " segments");
   }
-  if (!HasKernelForHeadDim(head_dim)) return FallBackToReference(layers, queries, scale);
+  if (!HasDecodeAttentionKernel(head_dim)) return FallBackToReference(layers, queries, scale);
   detail::RequireVectorAligned(kOp, "queries", queries);
 
   const c10::cuda::CUDAGuard guard(device);
@@ -222,6 +221,8 @@ at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers, con
   }
   return out;
 }
+
+bool HasDecodeAttentionKernel(std::int64_t head_dim) { return head_dim == 64 || head_dim == 128; }
 
 at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale) {
   KVB_REQUIRE(queries.defined() && queries.dim() == 2, kOp, ": queries must be [H, d], got ",
