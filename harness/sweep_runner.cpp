@@ -254,11 +254,13 @@ class SweepRunner {
     const std::int64_t element_bytes = c10::elementSize(decoder_->options().dtype);
     const std::int64_t tokens_full = static_cast<std::int64_t>(sample.prompt_ids.size()) *
                                      model.num_kv_heads * model.num_layers;
+    // What each cache holds after the prefill, before decoding appends to it.
+    std::vector<ResultRecord> results(pending.size());
+    std::vector<SequenceState*> states;
     for (std::size_t j = 0; j < pending.size(); ++j) {
-      const RunPlan& run = plan_.runs[pending[j]];
       SequenceState& state = prefill.sequences[j];
-      ResultRecord result;
-      result.run_id = run.record.run_id;
+      ResultRecord& result = results[j];
+      result.run_id = plan_.runs[pending[j]].record.run_id;
       result.sample = record;
       result.memory.kv_bytes_kept = state.kv.BytesHeld();
       result.memory.kv_bytes_full = tokens_full * model.head_dim * 2 * element_bytes;
@@ -266,20 +268,31 @@ class SweepRunner {
       for (const auto& layer : state.kv.TokensKept()) {
         for (std::int32_t n : layer) result.memory.tokens_kept += n;
       }
+      states.push_back(&state);
+    }
+    // Every configuration of the sample decodes as one batch (Decoder's batched step).
+    // decode_ms of a run is the wall time of the steps it took part in: batched steps
+    // serve all active runs at once, so this is what each run waited, not a share.
+    std::vector<GenerationResult> generated;
+    try {
+      generated = GreedyDecodeBatch(*decoder_, states, prefill.last_logits, generation, tokenizer_.get());
+      Synchronize();
+    } catch (const std::exception& e) {
+      for (std::size_t r : pending) WriteFailure(plan_.runs[r], record, StrCat("decode: ", e.what()));
+      return;
+    }
+    const std::int64_t peak_bytes = PeakDeviceBytes(decoder_->options().device);  // the whole batch's peak
+    for (std::size_t j = 0; j < pending.size(); ++j) {
+      const RunPlan& run = plan_.runs[pending[j]];
+      ResultRecord& result = results[j];
       try {
-        const auto start = Clock::now();
-        const GenerationResult generated =
-            GreedyDecode(*decoder_, state, prefill.last_logits, generation, tokenizer_.get());
-        Synchronize();
-        const double decode_ms = MillisecondsSince(start);
-        result.prediction = generated.text;
+        result.prediction = generated[j].text;
         result.timings.prefill_ms = prefill_ms;  // shared by every run of this sample
-        result.timings.new_tokens = static_cast<std::int64_t>(generated.tokens.size());
+        result.timings.new_tokens = static_cast<std::int64_t>(generated[j].tokens.size());
         result.timings.decode_ms_per_token =
-            generated.tokens.empty() ? 0.0 : decode_ms / generated.tokens.size();
-        result.timings.end_to_end_ms = prefill_ms + decode_ms;
-        // Since the prefill: includes the caches of the runs decoded before this one.
-        result.memory.peak_bytes = PeakDeviceBytes(decoder_->options().device);
+            generated[j].tokens.empty() ? 0.0 : generated[j].decode_ms / generated[j].tokens.size();
+        result.timings.end_to_end_ms = prefill_ms + generated[j].decode_ms;
+        result.memory.peak_bytes = peak_bytes;
         result.scores = ScorePrediction(result.prediction, sample.scoring);
       } catch (const ConfigError&) {
         throw;  // an unknown metric name is the sweep's problem, not the sample's
