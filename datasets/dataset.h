@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,9 +84,18 @@ struct ScoringInputs {
   std::string question; // BABILong's scorer drops labels found in the question
   Strings labels;       // BABILong label set
   PostProcess postprocess = PostProcess::kNone;
-  // Further metrics computed from the same references and stored beside the main one
-  // (needle: the ROUGE-1 F its result files store, next to the heatmap's recall).
+  // Further metrics stored beside the main one (needle: the ROUGE-1 F its result
+  // files store, next to the heatmap's recall).
   Strings extra_metrics;
+  // References of a metric that compares against something else than `references`
+  // (needle_rouge1_f scores against the whole needle sentence, the recall against
+  // the answer words). Metrics not named here use `references`.
+  std::map<std::string, Strings, std::less<>> metric_references;
+
+  const Strings& ReferencesFor(std::string_view metric_name) const {
+    const auto it = metric_references.find(metric_name);
+    return it == metric_references.end() ? references : it->second;
+  }
 };
 
 struct SampleMetadata {

@@ -58,7 +58,7 @@ std::vector<MetricScore> ScorePrediction(const std::string& prediction, const Sc
     const metrics::MetricInfo& info = metrics::MetricRegistry::Get().Find(name);
     if (info.score_references) {  // RULER, needle, BABILong: one score over all references
       std::vector<std::u32string> references;
-      for (const std::string& r : scoring.references) references.push_back(DecodeUtf8(r, "reference"));
+      for (const std::string& r : scoring.ReferencesFor(name)) references.push_back(DecodeUtf8(r, "reference"));
       if (!scoring.question.empty()) references.push_back(DecodeUtf8(scoring.question, "question"));
       scores.push_back({name, info.score_references(predicted, references, context), info.higher_is_better});
       continue;
@@ -66,7 +66,7 @@ std::vector<MetricScore> ScorePrediction(const std::string& prediction, const Sc
     // LongBench: max(0, best score over the answers); "best" follows the direction.
     double best = 0.0;
     bool first = true;
-    for (const std::string& reference : scoring.references) {
+    for (const std::string& reference : scoring.ReferencesFor(name)) {
       const double s = info.score(predicted, DecodeUtf8(reference, "reference"), context);
       best = first ? (info.higher_is_better ? std::max(0.0, s) : s)
                    : (info.higher_is_better ? std::max(best, s) : std::min(best, s));

@@ -62,6 +62,10 @@ TEST(Needle, InsertsAtASentenceBoundaryWithinTheBudget) {
       EXPECT_GT(position, depth / 100.0 - 0.1);  // moved left by at most a sentence or so
     }
     EXPECT_EQ(sample.scoring.references, (Strings{"persimmon"}));  // the answer words
+    // The stored ROUGE-1 F compares against the whole needle sentence (spec §3).
+    EXPECT_EQ(sample.scoring.extra_metrics, Strings{"needle_rouge1_f"});
+    EXPECT_EQ(sample.scoring.ReferencesFor("needle_rouge1_f"), Strings{kNeedle});
+    EXPECT_EQ(sample.scoring.ReferencesFor("needle_answer_recall"), (Strings{"persimmon"}));
     EXPECT_EQ(sample.generation.stop_strings, Strings{"\n"});
     EXPECT_EQ(sample.metadata.template_set.rfind("user-needle:", 0), 0u);
   }
@@ -88,6 +92,9 @@ TEST(Needle, BuiltinHaystackAndOwnTemplatesNeedNothingDownloaded) {
   EXPECT_EQ(sample.metadata.template_set, "kvbench-needle-1");
   EXPECT_GT(sample.prompt_ids.size(), 600u);
   EXPECT_EQ(sample.scoring.metric, "needle_answer_recall");
+  EXPECT_EQ(sample.scoring.extra_metrics, Strings{"needle_rouge1_f"});
+  ASSERT_EQ(sample.scoring.ReferencesFor("needle_rouge1_f").size(), 1u);
+  EXPECT_NE(sample.scoring.ReferencesFor("needle_rouge1_f")[0].find("lavender honey"), std::string::npos);
 }
 
 TEST(Needle, LengthAboveTheContextFailsUpFront) {
