@@ -6,6 +6,7 @@
 
 #include "metrics/metric_registry.h"
 #include "util/error.h"
+#include "util/json_string.h"
 #include "util/utf8.h"
 
 namespace kvb::metrics {
@@ -37,30 +38,6 @@ const std::vector<std::pair<std::string, std::string>>& DatasetMetricTable() {
       {"repobench-p", "code_sim_score"},
   };
   return table;
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::u32string StringField(const nlohmann::json& v, const std::string& where) {
@@ -180,7 +157,7 @@ std::string LongBenchResultJson(const std::vector<std::pair<std::string, double>
   if (scores.empty()) return "{}";
   std::string out = "{";
   for (size_t i = 0; i < scores.size(); ++i) {
-    out += (i ? ",\n    " : "\n    ") + JsonString(scores[i].first) + ": " + PyFloatRepr(scores[i].second);
+    out += (i ? ",\n    " : "\n    ") + PyJsonString(scores[i].first) + ": " + PyFloatRepr(scores[i].second);
   }
   return out + "\n}";
 }
@@ -190,7 +167,7 @@ std::string LongBenchEResultJson(const std::vector<std::pair<std::string, Length
   std::string out = "{";
   for (size_t i = 0; i < scores.size(); ++i) {
     const LengthBucketScores& b = scores[i].second;
-    out += (i ? ",\n    " : "\n    ") + JsonString(scores[i].first) + ": {\n        \"0-4k\": " +
+    out += (i ? ",\n    " : "\n    ") + PyJsonString(scores[i].first) + ": {\n        \"0-4k\": " +
            PyFloatRepr(b.up_to_4k) + ",\n        \"4-8k\": " + PyFloatRepr(b.up_to_8k) +
            ",\n        \"8k+\": " + PyFloatRepr(b.above_8k) + "\n    }";
   }

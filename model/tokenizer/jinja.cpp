@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "util/error.h"
+#include "util/json_string.h"
 #include "util/utf8.h"
 
 namespace kvb::jinja {
@@ -660,25 +661,7 @@ void ToJson(const Value& v, std::optional<int> indent, int depth, std::string& o
     case Kind::kBool: out += v.boolean ? "true" : "false"; return;
     case Kind::kInt: out += std::to_string(v.integer); return;
     case Kind::kFloat: out += FloatRepr(v.real); return;
-    case Kind::kString: {
-      out += '"';
-      for (unsigned char c : v.string) {
-        switch (c) {
-          case '"': out += "\\\""; break;
-          case '\\': out += "\\\\"; break;
-          case '\n': out += "\\n"; break;
-          case '\r': out += "\\r"; break;
-          case '\t': out += "\\t"; break;
-          case '\b': out += "\\b"; break;
-          case '\f': out += "\\f"; break;
-          default:
-            if (c < 0x20) { char buf[8]; std::snprintf(buf, sizeof(buf), "\\u%04x", c); out += buf; }
-            else out += static_cast<char>(c);
-        }
-      }
-      out += '"';
-      return;
-    }
+    case Kind::kString: AppendPyJsonString(v.string, out); return;
     case Kind::kList: {
       out += '[';
       for (std::size_t i = 0; i < v.list->size(); ++i) {
