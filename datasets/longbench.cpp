@@ -170,7 +170,8 @@ class LongBench : public Dataset {
   explicit LongBench(const DatasetOptions& options)
       : profile_(ParseProfile(options)),
         max_length_(options.Int("max_length", 0)),
-        chat_mode_(options.String("chat", "auto")) {
+        chat_mode_(options.String("chat", "auto")),
+        llama2_inst_(options.Bool("llama2_inst", false)) {
     if (chat_mode_ != "auto" && chat_mode_ != "on" && chat_mode_ != "off")
       options.Fail("chat", "expected auto, on or off");
     if (max_length_ < 0) options.Fail("max_length", "must be >= 0 (0 = from the context limit)");
@@ -225,10 +226,17 @@ class LongBench : public Dataset {
 
     // Official order: truncate the raw prompt (BOS counted, specials skipped on
     // decode), then wrap it in the chat template, then encode again.
-    std::string prompt = MiddleTruncate(*context.tokenizer, record.prompt, TruncationLimit(context, max_new),
-                                        /*add_special_tokens=*/true, /*skip_special_on_decode=*/true);
-    const bool wrap = UsesChat(context, info);
+    // Llama-2 chat models (`llama2_inst: true`): the KV repos (pyramidkv/headkv) put
+    // "[INST] p [/INST]" around every dataset's prompt before truncating; the official
+    // build_chat (other profiles) puts "[INST]p[/INST]" around the truncated prompt,
+    // skip-list sets excepted. Either replaces the tokenizer's chat template.
+    const bool inst_before_truncation = llama2_inst_ && !profile_.chat;
+    std::string prompt = MiddleTruncate(
+        *context.tokenizer, inst_before_truncation ? "[INST] " + record.prompt + " [/INST]" : record.prompt,
+        TruncationLimit(context, max_new), /*add_special_tokens=*/true, /*skip_special_on_decode=*/true);
+    const bool wrap = !llama2_inst_ && UsesChat(context, info);
     if (wrap) prompt = WrapInChat(context, prompt);
+    if (llama2_inst_ && profile_.chat && chat_mode_ != "off" && !info.skips_chat) prompt = "[INST]" + prompt + "[/INST]";
 
     Sample sample;
     sample.id = record.id;
@@ -296,6 +304,7 @@ class LongBench : public Dataset {
   Profile profile_;
   TokenCount max_length_;
   std::string chat_mode_;
+  bool llama2_inst_ = false;
   PromptConfig config_;
   Strings tasks_;
   std::vector<Record> records_;
@@ -315,6 +324,9 @@ KVB_REGISTER_DATASET(DatasetSpec{
         {"profile", "string", "longbench", "longbench | snapkv | adakv | pyramidkv | headkv (spec 1.4.2)"},
         {"max_length", "int", "0 (= context - max_new_tokens - 64)", "middle-truncation limit in tokens"},
         {"chat", "string", "auto", "auto (as the profile) | on | off: the chat wrapper (skip-list sets never)"},
+        {"llama2_inst", "bool", "false",
+         "Llama-2 chat model: [INST]p[/INST] after truncation (longbench/snapkv/adakv, skip list kept) or "
+         "[INST] p [/INST] before it on every dataset (pyramidkv/headkv), instead of the chat template"},
         {"limit", "int", "0 (all)", "at most this many records per dataset"},
     },
     [](const DatasetOptions& options) -> std::unique_ptr<Dataset> {

@@ -58,6 +58,33 @@ TEST(LongBench, PromptsEqualPythonStrFormat) {
   }
 }
 
+TEST(LongBench, Llama2InstWrapperEqualsPython) {
+  KVB_REQUIRE_SHARED(data, "data/longbench");
+  KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
+  FakeTokenizer tokenizer;
+  const PromptContext context{&tokenizer, nullptr, 1'000'000};
+  for (const auto& [profile, form] : std::vector<std::pair<std::string, std::string>>{
+           {"longbench", "official"}, {"snapkv", "official"}, {"pyramidkv", "kvrepos"}, {"headkv", "kvrepos"}}) {
+    for (const std::string task : {"multi_news", "multifieldqa_zh"}) {
+      const fs::path out = testing::TempDir("longbench_llama2") / (task + ".json");
+      const auto run = testing::RunCommand(StrCat(
+          testing::PythonExe(), " ", testing::ShellQuote((testing::SourceDir() / "tests/datasets/python/longbench_prompts.py").string()),
+          " ", testing::ShellQuote(prompts.string()), " ", testing::ShellQuote(data.string()), " ", task, " 5 ",
+          testing::ShellQuote(out.string()), " ", form));
+      ASSERT_EQ(run.exit_code, 0) << run.output;
+      const auto expected = nlohmann::json::parse(ReadFile(out));
+      auto dataset = CreateDataset("longbench", Options(data, prompts, StrCat("datasets: [", task, "]\nlimit: 5\nprofile: ",
+                                                                              profile, "\nllama2_inst: true\n")));
+      for (SampleIndex i = 0; i < dataset->size(); ++i) {
+        const Sample sample = dataset->Build(i, context);
+        ASSERT_EQ(sample.prompt, expected[i].get<std::string>()) << profile << " " << task << " record " << i;
+        EXPECT_EQ(sample.prompt.rfind(form == "official" ? "[INST]" : "[INST] ", 0), 0u);
+        EXPECT_EQ(sample.prompt_ids, tokenizer.Encode(sample.prompt, true));  // BOS added, as pred.py
+      }
+    }
+  }
+}
+
 TEST(LongBench, TruncationKeepsExactlyTheFirstAndLastHalves) {
   KVB_REQUIRE_SHARED(data, "data/longbench");
   KVB_REQUIRE_SHARED(prompts, "spec/data/longbench-prompts.json");
