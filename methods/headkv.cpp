@@ -61,6 +61,12 @@ class HeadKV : public ScoringMethod {
     if (importance_.num_layers != shape.num_layers || importance_.num_heads != shape.num_q_heads)
       throw Error(StrCat("headkv: head-score file ", ScorePath(), " is ", importance_.num_layers, " layers x ",
                          importance_.num_heads, " heads, the model has ", shape.num_layers, " x ", shape.num_q_heads));
+    double total = 0;
+    for (double m : importance_.mean) total += m;
+    // All-zero scores (e.g. copy heads of a model that never copied) give no shares.
+    if (!(total > 0))
+      throw Error(StrCat("headkv: head-score file ", ScorePath(), " has no positive score (sum ", total,
+                         "); it cannot rank heads"));
     HeadCapacityOptions options;
     options.base = params_.GetString("base") == "budget" ? view.budget : view.budget - window();
     options.beta = params_.GetFloat("beta");

@@ -100,6 +100,21 @@ TEST(HeadKVTest, KeepsTableCapacitiesPlusWindowAndRejectsShapeMismatch) {
   EXPECT_THROW(Create("headkv", "{heads: copy}"), ConfigError);  // no head_scores_dir
 }
 
+TEST(HeadKVTest, AllZeroScoresAreAnErrorNamingTheFile) {
+  // Copy-head detection on a model that never copies writes only zeros.
+  const auto path = kvb::testing::TempDir("headkv_zero") / "zero.json";
+  std::ofstream(path) << "{\"0-0\": [0, 0], \"0-1\": [0, 0]}\n";
+  auto method = Create("headkv", "{heads: " + path.string() + ", window: 4}");
+  LayerView view = RandomView(2, 1, 50, 16, 1);
+  try {
+    method->SelectPrefill(view);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no positive score"), std::string::npos) << e.what();
+  }
+}
+
 TEST(HeadKVTest, ResolvesCopyAndReasonInTheScoresDir) {
   KVB_REQUIRE_SHARED(dir, "head_scores");
   auto method = Create("headkv", "{heads: copy, head_scores_dir: " + dir.string() + "}");

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "methods/registry.h"
+#include "util/edit_distance.h"
 #include "util/error.h"
 
 namespace kvb {
