@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/tokenizer/tokenizer_json_builder.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/half.h"
@@ -81,8 +82,8 @@ SafetensorsEntry RandomTensor(const std::string& name, std::vector<std::int64_t>
     if (dtype == "F32") {
       std::memcpy(out, &value, 4);
     } else {
-      const std::uint16_t bf16 = FloatToBFloat16(value);
-      std::memcpy(out, &bf16, 2);
+      const std::uint16_t half = dtype == "F16" ? FloatToHalf(value) : FloatToBFloat16(value);
+      std::memcpy(out, &half, 2);
     }
   }
   return entry;
@@ -130,6 +131,13 @@ std::vector<TensorPlan> PlanTensors(const Shape& s, const ArchInfo& a) {
   return plan;
 }
 
+// config.json's spelling of a safetensors dtype.
+const char* TorchDtypeName(const std::string& dtype) {
+  if (dtype == "F32") return "float32";
+  if (dtype == "F16") return "float16";
+  return "bfloat16";
+}
+
 nlohmann::json ConfigJson(const Shape& s, const ArchInfo& a, const std::string& dtype, bool has_bos) {
   nlohmann::json config = {
       {"architectures", {a.architecture}},
@@ -148,7 +156,7 @@ nlohmann::json ConfigJson(const Shape& s, const ArchInfo& a, const std::string& 
       {"rope_scaling", nullptr},
       {"attention_bias", false},
       {"tie_word_embeddings", a.tied},
-      {"torch_dtype", dtype == "F32" ? "float32" : "bfloat16"},
+      {"torch_dtype", TorchDtypeName(dtype)},
       {"bos_token_id", has_bos ? nlohmann::json(0) : nlohmann::json(nullptr)},
       {"eos_token_id", 1},
   };
@@ -158,33 +166,6 @@ nlohmann::json ConfigJson(const Shape& s, const ArchInfo& a, const std::string& 
 
 // ---- the tokenizer: GPT-2 byte alphabet, a few English merges, two special tokens -----
 
-std::string CodepointToUtf8(std::uint32_t cp) {
-  std::string out;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return out;
-}
-
-// The byte -> printable character map of byte-level BPE: printable Latin-1 bytes stand
-// for themselves, the rest are shifted to U+0100 and up.
-std::vector<std::string> ByteAlphabet() {
-  std::vector<std::string> symbols(256);
-  std::uint32_t next = 256;
-  for (std::uint32_t b = 0; b < 256; ++b) {
-    const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174);
-    symbols[b] = CodepointToUtf8(printable ? b : next++);
-  }
-  return symbols;
-}
-
 constexpr const char* kMerges[] = {
     "Ġ t", "h e", "i n", "Ġ a", "e r", "o n", "Ġt he", "r e", "a t", "Ġ s", "e n", "o r", "Ġ w",
     "i s", "a n", "i t", "e d", "Ġ o", "Ġ b", "Ġ c", "o u", "a r", "Ġ m", "Ġ f", "in g", "Ġ p",
@@ -192,78 +173,26 @@ constexpr const char* kMerges[] = {
 };
 constexpr const char* kBos = "<|begin_of_text|>";
 constexpr const char* kEos = "<|end_of_text|>";
-// Llama 3's pre-tokenizer pattern (contractions, words, 1-3 digit runs, punctuation, spaces).
-constexpr const char* kSplitPattern =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
 void WriteTokenizer(const std::filesystem::path& dir) {
-  const auto alphabet = ByteAlphabet();
-  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+  ByteLevelBpeSpec spec;
   // Special tokens first (ids 0 and 1), as the config's bos/eos ids say.
-  vocab[kBos] = 0;
-  vocab[kEos] = 1;
+  spec.added_tokens = {{0, kBos}, {1, kEos}};
+  spec.bos = spec.added_tokens[0];
+  spec.vocab[kBos] = 0;
+  spec.vocab[kEos] = 1;
   int next_id = 2;
-  for (const auto& symbol : alphabet) vocab[symbol] = next_id++;
-  nlohmann::json merges = nlohmann::json::array();
+  for (const std::string& symbol : ByteLevelAlphabet()) spec.vocab[symbol] = next_id++;
+  // The table is written with literal "Ġ", which is the byte-level symbol of ' ' itself.
   for (const char* merge : kMerges) {
-    std::string pair = merge;
+    const std::string pair = merge;
     const auto space = pair.find(' ');
-    // "Ġ" in the table stands for the byte-level space symbol.
-    auto expand = [](std::string s) {
-      std::string out;
-      for (size_t i = 0; i < s.size();) {
-        if (s.compare(i, 2, "Ġ") == 0) {
-          out += CodepointToUtf8(0x120);
-          i += 2;
-        } else {
-          out += s[i++];
-        }
-      }
-      return out;
-    };
-    const std::string left = expand(pair.substr(0, space)), right = expand(pair.substr(space + 1));
-    merges.push_back(left + " " + right);
-    vocab[left + right] = next_id++;
+    spec.merges.push_back(pair);
+    spec.vocab[pair.substr(0, space) + pair.substr(space + 1)] = next_id++;
   }
-  auto added = [](int id, const char* content) {
-    return nlohmann::ordered_json{{"id", id},          {"content", content}, {"single_word", false},
-                                  {"lstrip", false},   {"rstrip", false},    {"normalized", false},
-                                  {"special", true}};
-  };
-  nlohmann::ordered_json tokenizer = {
-      {"version", "1.0"},
-      {"truncation", nullptr},
-      {"padding", nullptr},
-      {"added_tokens", {added(0, kBos), added(1, kEos)}},
-      {"normalizer", nullptr},
-      {"pre_tokenizer",
-       {{"type", "Sequence"},
-        {"pretokenizers",
-         {{{"type", "Split"}, {"pattern", {{"Regex", kSplitPattern}}}, {"behavior", "Isolated"}, {"invert", false}},
-          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}}},
-      {"post_processor",
-       {{"type", "TemplateProcessing"},
-        {"single", {{{"SpecialToken", {{"id", kBos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
-        {"pair",
-         {{{"SpecialToken", {{"id", kBos}, {"type_id", 0}}}},
-          {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
-          {{"SpecialToken", {{"id", kBos}, {"type_id", 1}}}},
-          {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
-        {"special_tokens", {{kBos, {{"id", kBos}, {"ids", {0}}, {"tokens", {kBos}}}}}}}},
-      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
-      {"model",
-       {{"type", "BPE"},
-        {"dropout", nullptr},
-        {"unk_token", nullptr},
-        {"continuing_subword_prefix", nullptr},
-        {"end_of_word_suffix", nullptr},
-        {"fuse_unk", false},
-        {"byte_fallback", false},
-        {"ignore_merges", false},
-        {"vocab", vocab},
-        {"merges", merges}}},
-  };
-  WriteFileAtomically(dir / "tokenizer.json", tokenizer.dump(2));
+  spec.split_patterns = {kLlama3SplitPattern};
+  spec.byte_level_regex = false;
+  WriteFileAtomically(dir / "tokenizer.json", BuildByteLevelBpeTokenizerJson(spec).dump(2));
   const nlohmann::ordered_json config = {
       {"bos_token", kBos},
       {"eos_token", kEos},
@@ -284,9 +213,11 @@ std::string ShardName(int index, int count) {
 
 void WriteRandomCheckpoint(const std::filesystem::path& out_dir, const RandomCheckpointOptions& options) {
   const ArchInfo arch = ArchOf(options.arch);
-  const Shape shape = PresetShape(options.preset, options.arch);
-  KVB_REQUIRE(options.dtype == "F32" || options.dtype == "BF16", "make-model: dtype must be F32 or BF16, got ",
-              options.dtype);
+  Shape shape = PresetShape(options.preset, options.arch);
+  KVB_REQUIRE(options.num_layers >= 0, "make-model: --layers must be positive, got ", options.num_layers);
+  if (options.num_layers > 0) shape.layers = options.num_layers;
+  KVB_REQUIRE(options.dtype == "F32" || options.dtype == "F16" || options.dtype == "BF16",
+              "make-model: dtype must be F32, F16 or BF16, got ", options.dtype);
   std::filesystem::create_directories(out_dir);
   const std::vector<TensorPlan> plan = PlanTensors(shape, arch);
 
