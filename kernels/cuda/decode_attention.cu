@@ -1,12 +1,14 @@
 // ops::cuda::DecodeAttention(Batched): checks the inputs, picks the split-K chunk size,
-// dispatches dtype x head_dim x group width, launches the split-K and merge kernels
-// (kernels/cuda/decode_attention_kernel.cuh).
+// dispatches dtype x head_dim x group width, launches the split-K kernel, which also
+// merges the chunks (kernels/cuda/decode_attention_kernel.cuh).
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <mutex>
 
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cpu/reference_ops.h"
@@ -27,6 +29,34 @@ constexpr const char* kOp = "decode_attention";
 // at most 4 KiB of partials.
 constexpr int kMinChunkRows = 256;
 
+
+// The split kernel's arrival counters (DecodeAttentionParams::arrivals): one zeroed
+// buffer per device, allocated at the first call and never freed or moved, because a
+// captured decode graph holds its address. The kernel leaves it zero after every launch.
+// Launches on one device are ordered on its current stream, which is how the decoder
+// runs; two launches running concurrently on different streams would share counters.
+constexpr std::int64_t kMaxArrivalCounters = std::int64_t{1} << 20;
+
+unsigned* ArrivalCounters(const at::Device& device, std::int64_t needed) {
+  KVB_REQUIRE(needed <= kMaxArrivalCounters, kOp, ": ", needed, " (cache, segment, head block) triples in one launch",
+              " exceed the ", kMaxArrivalCounters, " arrival counters");
+  static std::mutex mutex;
+  static std::array<unsigned*, 64> buffers{};
+  const std::lock_guard<std::mutex> lock(mutex);
+  unsigned*& buffer = buffers.at(device.index());
+  if (buffer == nullptr) {
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    KVB_REQUIRE(cudaStreamIsCapturing(at::cuda::getCurrentCUDAStream(), &capturing) == cudaSuccess &&
+                    capturing == cudaStreamCaptureStatusNone,
+                kOp, ": the first call on a device must not be captured into a CUDA graph (run one step eagerly)");
+    void* memory = nullptr;
+    const std::size_t bytes = sizeof(unsigned) * kMaxArrivalCounters;
+    KVB_REQUIRE(cudaMalloc(&memory, bytes) == cudaSuccess && cudaMemset(memory, 0, bytes) == cudaSuccess, kOp,
+                ": cannot allocate the split-K arrival counters (", bytes, " bytes)");
+    buffer = static_cast<unsigned*>(memory);
+  }
+  return buffer;
+}
 
 // Everything the launch needs besides the dtype and the tile shape.
 struct DecodePlan {
@@ -106,17 +136,16 @@ void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& querie
   p.queries = queries.data_ptr();
   p.out = out.data_ptr();
 
+  p.max_segments = plan.max_segments;
+  p.arrivals = ArrivalCounters(queries.device(),
+                               static_cast<std::int64_t>(p.num_caches) * p.max_segments * p.head_blocks);
+
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   const dim3 split_grid(p.num_chunks, plan.max_segments, p.num_caches * p.head_blocks);
   KVB_REQUIRE(split_grid.y <= 65535 && split_grid.z <= 65535, kOp, ": grid ", split_grid.y, " x ", split_grid.z,
               " exceeds the launch limits");
   split_kernel<<<split_grid, cuda_kernels::kDecodeThreads, 0, stream>>>(p);
   detail::CheckLaunch(kOp, "DecodeAttentionSplitKKernel");
-  const std::size_t merge_shared_bytes = sizeof(float) * static_cast<std::size_t>(p.num_chunks);
-  KVB_REQUIRE(merge_shared_bytes <= 48 * 1024, kOp, ": ", p.num_chunks, " split-K chunks exceed the merge's shared memory");
-  cuda_kernels::DecodeAttentionMergeKernel<T, kHeadDim>
-      <<<static_cast<unsigned>(heads_total), cuda_kernels::kDecodeMergeThreads, merge_shared_bytes, stream>>>(p);
-  detail::CheckLaunch(kOp, "DecodeAttentionMergeKernel");
 }
 
 // kGroup: query heads a block serves, the smallest of 1/2/4/8 that covers the largest

@@ -1,6 +1,7 @@
 // Device code of decode attention over flattened variable-length segments (STYLE P5):
 // one query per query head, the G query heads of a segment read it once, split-K over
-// the segment's rows with a merge kernel. Takes FlatKVView only; no torch header.
+// the segment's rows, and the split-K merge in the same launch. Takes FlatKVView only;
+// no torch header.
 //
 // Work split. A block (kDecodeWarps warps) owns one (cache, segment, head block, chunk):
 // up to kGroup query heads of one segment against `chunk_rows` rows of it. Within a
@@ -8,8 +9,11 @@
 // a warp, kThreadsPerRow lanes share one row and each lane holds 16 bytes of it (so
 // a row is one coalesced read), and the warp covers 32 / kThreadsPerRow rows per step.
 // The warps' online-softmax states (max, sum, unnormalised output) are merged in shared
-// memory and written as one partial per chunk; the merge kernel combines the chunks of
-// a segment. Softmax runs in the log2 domain (queries pre-scaled by scale * log2 e).
+// memory and written as one partial per chunk. The block that finishes last among the
+// chunks of its (cache, segment, head block) -- an atomic arrival counter tells it --
+// combines the partials and writes the output: no second kernel, whose launch and tail
+// cost as much as the whole read at 16k tokens. Softmax runs in the log2 domain
+// (queries pre-scaled by scale * log2 e).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -27,7 +31,6 @@ namespace kvb::cuda_kernels {
 constexpr int kDecodeMaxCachesPerLaunch = 32;
 constexpr int kDecodeWarps = 4;
 constexpr int kDecodeThreads = kDecodeWarps * 32;
-constexpr int kDecodeMergeThreads = 256;
 
 struct DecodeAttentionParams {
   FlatKVView caches[kDecodeMaxCachesPerLaunch];
@@ -36,13 +39,89 @@ struct DecodeAttentionParams {
   int chunk_rows = 0;       // rows of a segment per block; a multiple of the block tile
   int num_chunks = 0;       // gridDim.x: covers the largest capacity of the launch
   int head_blocks = 0;      // ceil(max G / kGroup): blocks per segment along the heads
+  int max_segments = 0;     // gridDim.y
   float scale_log2 = 0.f;   // softmax_scale * log2(e)
   const void* queries = nullptr;  // [N, H, d] model dtype
   void* out = nullptr;            // [N, H, d] model dtype
   float* partial_out = nullptr;   // [num_chunks, N * H, d] unnormalised
   float* partial_max = nullptr;   // [num_chunks, N * H] running max (log2 domain)
   float* partial_sum = nullptr;   // [num_chunks, N * H] sum of exp2(logit - max)
+  // [N * max_segments * head_blocks] arrivals per (cache, segment, head block); zero
+  // before the launch, and the last block sets its counter back to zero, so the buffer
+  // stays zero between launches (and replays of a captured graph).
+  unsigned* arrivals = nullptr;
 };
+
+// Reduces `value` over the block's threads (max or sum); every thread gets the result.
+template <bool kTakeMax>
+__device__ __forceinline__ float BlockReduce(float value, float* scratch) {
+  for (int offset = 16; offset > 0; offset /= 2) {
+    const float other = __shfl_xor_sync(0xffffffffu, value, offset);
+    value = kTakeMax ? fmaxf(value, other) : value + other;
+  }
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  __syncthreads();  // scratch free from a previous reduction
+  if (lane == 0) scratch[warp] = value;
+  __syncthreads();
+  value = scratch[0];
+  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w)
+    value = kTakeMax ? fmaxf(value, scratch[w]) : value + scratch[w];
+  return value;
+}
+
+// Run by the last block of a (cache, segment, head block): combines the `chunks`
+// partials of query heads head0 .. head0 + heads - 1 and writes the normalised output
+// in the model dtype. Per head: the threads reduce the chunk maxima; then the block's
+// stripes (a warp covers one or two chunks per step, a lane 4 dims) sum the weighted
+// partials, loads of different chunks in flight together, and the stripes are added.
+// The partials were written by other blocks of this launch: __ldcg reads them from L2,
+// never from a stale L1 line.
+template <typename T, int kHeadDim>
+__device__ void MergeChunkPartials(const DecodeAttentionParams& p, std::int64_t head0, int heads, int chunks) {
+  static_assert(kHeadDim % 4 == 0 && kHeadDim / 4 <= 32 && 32 % (kHeadDim / 4) == 0,
+                "a warp covers whole rows with float4 lanes");
+  constexpr int kLanesPerRow = kHeadDim / 4;
+  constexpr int kStripes = kDecodeWarps * (32 / kLanesPerRow);
+  __shared__ float4 stripe_out[kStripes][kLanesPerRow];
+  __shared__ float stripe_sum[kStripes];
+  __shared__ float scratch[kDecodeWarps];
+  const int stripe = threadIdx.x / kLanesPerRow;
+  const int quad = threadIdx.x % kLanesPerRow;
+  const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
+  for (int g = 0; g < heads; ++g) {
+    const std::int64_t head = head0 + g;
+    float head_max = -INFINITY;
+    for (int chunk = threadIdx.x; chunk < chunks; chunk += kDecodeThreads)
+      head_max = fmaxf(head_max, __ldcg(p.partial_max + chunk * heads_total + head));
+    head_max = BlockReduce</*kTakeMax=*/true>(head_max, scratch);  // every chunk saw a row: finite
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+    float sum = 0.f;
+    for (int chunk = stripe; chunk < chunks; chunk += kStripes) {
+      const std::int64_t slot = chunk * heads_total + head;
+      const float weight = exp2f(__ldcg(p.partial_max + slot) - head_max);
+      const float4 part = __ldcg(reinterpret_cast<const float4*>(p.partial_out + slot * kHeadDim) + quad);
+      acc.x = fmaf(weight, part.x, acc.x);
+      acc.y = fmaf(weight, part.y, acc.y);
+      acc.z = fmaf(weight, part.z, acc.z);
+      acc.w = fmaf(weight, part.w, acc.w);
+      sum = fmaf(weight, __ldcg(p.partial_sum + slot), sum);
+    }
+    stripe_out[stripe][quad] = acc;
+    if (quad == 0) stripe_sum[stripe] = sum;
+    __syncthreads();
+    T* out = static_cast<T*>(p.out) + head * kHeadDim;
+    for (int dim = threadIdx.x; dim < kHeadDim; dim += kDecodeThreads) {
+      float total = 0.f, weights = 0.f;
+#pragma unroll
+      for (int s = 0; s < kStripes; ++s) {
+        total += reinterpret_cast<const float*>(&stripe_out[s][dim / 4])[dim % 4];
+        weights += stripe_sum[s];
+      }
+      out[dim] = FromFloat<T>(total / weights);
+    }
+    __syncthreads();  // stripe_out is reused by the next head
+  }
+}
 
 // Rows per warp step each lane loads ahead: more bytes in flight per warp, at the cost
 // of registers; with 8 query heads the per-lane state is large, so fewer steps.
@@ -92,11 +171,18 @@ __global__ void __launch_bounds__(kDecodeThreads, DecodeMinBlocksPerSm<kGroup>()
   // min with capacity: a broken length must not read the next segment or past the buffer.
   const int length = min(cache.length[segment], cache.capacity[segment]);
   const int chunk_begin = chunk * p.chunk_rows;
+  const int first_head =
+      index_math::FirstQueryHeadOfSegment(segment, group) + first_in_group;  // within the cache
+  const std::int64_t head0 = static_cast<std::int64_t>(cache_index) * p.num_query_heads + first_head;
+  if (length == 0) {  // an empty segment attends to nothing: zeros, as the reference gives
+    if (chunk == 0)
+      for (int i = threadIdx.x; i < heads_here * kHeadDim; i += kDecodeThreads)
+        static_cast<T*>(p.out)[head0 * kHeadDim + i] = FromFloat<T>(0.f);
+    return;
+  }
   if (chunk_begin >= length) return;  // block-uniform: before any barrier
   const int chunk_end = min(length, chunk_begin + p.chunk_rows);
   const std::int32_t segment_offset = cache.offset[segment];
-  const int first_head =
-      index_math::FirstQueryHeadOfSegment(segment, group) + first_in_group;  // within the cache
 
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
@@ -239,7 +325,6 @@ __global__ void __launch_bounds__(kDecodeThreads, DecodeMinBlocksPerSm<kGroup>()
   // Merge the warps (a warp that saw no rows has max -inf and weighs 0; warp 0 always
   // saw the chunk's first row, so the block max is finite) and write the chunk's partial.
   const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
-  const std::int64_t head0 = static_cast<std::int64_t>(cache_index) * p.num_query_heads + first_head;
   for (int i = threadIdx.x; i < heads_here * kHeadDim; i += kDecodeThreads) {
     const int g = i / kHeadDim;
     const int dim = i % kHeadDim;
@@ -261,84 +346,23 @@ __global__ void __launch_bounds__(kDecodeThreads, DecodeMinBlocksPerSm<kGroup>()
       p.partial_sum[slot] = sum;
     }
   }
-}
 
-// One block per (cache, query head): combines the chunk partials of the head's segment
-// and writes the normalised output in the model dtype. A length-0 segment writes zeros.
-// The chunks are combined in parallel, not as one running softmax per thread: the
-// threads reduce the chunk maxima, then each chunk's weight exp2(max_c - max) goes to
-// shared memory, and the warps share the chunks of the weighted sum (a serial running
-// merge per output dim waited one memory round trip per chunk: ncu measured 25 us at 64
-// chunks, most of a 16k-token call).
-// Dynamic shared memory: num_chunks floats.
-__device__ __forceinline__ float BlockReduce(float value, bool take_max, float* scratch) {
-  for (int offset = 16; offset > 0; offset /= 2) {
-    const float other = __shfl_xor_sync(0xffffffffu, value, offset);
-    value = take_max ? fmaxf(value, other) : value + other;
-  }
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  __syncthreads();  // scratch free from a previous reduction
-  if (lane == 0) scratch[warp] = value;
+  // Arrive; the last of the segment's chunks merges them (threadFenceReduction pattern:
+  // each thread's partial writes are visible device-wide before the block counts itself).
+  __shared__ bool merges;
+  __threadfence();
   __syncthreads();
-  value = scratch[0];
-  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w) value = take_max ? fmaxf(value, scratch[w]) : value + scratch[w];
-  return value;
-}
-
-template <typename T, int kHeadDim>
-__global__ void __launch_bounds__(kDecodeMergeThreads)
-    DecodeAttentionMergeKernel(const __grid_constant__ DecodeAttentionParams p) {
-  extern __shared__ float chunk_weight[];
-  __shared__ float scratch[kDecodeMergeThreads / 32];
-  const int global_head = blockIdx.x;  // cache_index * H + head
-  const int cache_index = global_head / p.num_query_heads;
-  const int head = global_head % p.num_query_heads;
-  const FlatKVView& cache = p.caches[cache_index];
-  const int group = index_math::QueryHeadsPerSegment(p.num_query_heads, cache.num_segments);
-  const int segment = index_math::SegmentOfQueryHead(head, group);
-  const int length = min(cache.length[segment], cache.capacity[segment]);
-  const int chunks = min(index_math::CeilDiv(length, p.chunk_rows), p.num_chunks);
-  const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
-  const auto slot = [&](int chunk) { return chunk * heads_total + global_head; };
-
-  float block_max = -INFINITY;
-  for (int chunk = threadIdx.x; chunk < chunks; chunk += kDecodeMergeThreads) {
-    block_max = fmaxf(block_max, p.partial_max[slot(chunk)]);
-  }
-  block_max = BlockReduce(block_max, /*take_max=*/true, scratch);
-  float sum = 0.f;
-  for (int chunk = threadIdx.x; chunk < chunks; chunk += kDecodeMergeThreads) {
-    const float weight = exp2f(p.partial_max[slot(chunk)] - block_max);  // every chunk saw a row: finite
-    chunk_weight[chunk] = weight;
-    sum = fmaf(weight, p.partial_sum[slot(chunk)], sum);
-  }
-  sum = BlockReduce(sum, /*take_max=*/false, scratch);  // its barriers also publish chunk_weight
-
-  // Warp w sums chunks w, w + warps, ...; lane l holds dims 4l..4l+3 (one float4 load per
-  // chunk), so every warp's loads are in flight together. Then the warps' sums are added.
-  static_assert(kHeadDim % 4 == 0 && kHeadDim / 4 <= 32, "a warp covers a row with float4 lanes");
-  constexpr int kWarps = kDecodeMergeThreads / 32;
-  __shared__ float4 warp_acc[kWarps][kHeadDim / 4];
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (lane < kHeadDim / 4) {
-    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-    for (int chunk = warp; chunk < chunks; chunk += kWarps) {
-      const float weight = chunk_weight[chunk];
-      const float4 part = reinterpret_cast<const float4*>(p.partial_out + slot(chunk) * kHeadDim)[lane];
-      acc.x = fmaf(weight, part.x, acc.x);
-      acc.y = fmaf(weight, part.y, acc.y);
-      acc.z = fmaf(weight, part.z, acc.z);
-      acc.w = fmaf(weight, part.w, acc.w);
-    }
-    warp_acc[warp][lane] = acc;
+  if (threadIdx.x == 0) {
+    const int chunks = index_math::CeilDiv(length, p.chunk_rows);
+    unsigned* arrivals =
+        p.arrivals + (static_cast<std::int64_t>(cache_index) * p.max_segments + segment) * p.head_blocks + head_block;
+    merges = atomicAdd(arrivals, 1u) + 1 == static_cast<unsigned>(chunks);
+    if (merges) *arrivals = 0u;  // every other chunk has arrived: ready for the next launch
   }
   __syncthreads();
-  T* out = static_cast<T*>(p.out) + static_cast<std::int64_t>(global_head) * kHeadDim;
-  for (int dim = threadIdx.x; dim < kHeadDim; dim += kDecodeMergeThreads) {
-    float acc = 0.f;
-    for (int w = 0; w < kWarps; ++w) acc += reinterpret_cast<const float*>(&warp_acc[w][dim / 4])[dim % 4];
-    out[dim] = FromFloat<T>(chunks > 0 ? acc / sum : 0.f);
-  }
+  if (!merges) return;
+  __threadfence();
+  MergeChunkPartials<T, kHeadDim>(p, head0, heads_here, index_math::CeilDiv(length, p.chunk_rows));
 }
 
 }  // namespace kvb::cuda_kernels
