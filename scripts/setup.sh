@@ -48,7 +48,8 @@ export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 cmake_args=(-S . -B "$build" -G Ninja -DCMAKE_PREFIX_PATH="$torch_cmake"
   -DKVB_PYTHON="$venv/bin/python" -DKVB_ENABLE_CUDA="${KVB_ENABLE_CUDA:-AUTO}")
 [ -n "${CMAKE_CUDA_ARCHITECTURES:-}" ] && cmake_args+=(-DCMAKE_CUDA_ARCHITECTURES="$CMAKE_CUDA_ARCHITECTURES")
-cmake "${cmake_args[@]}" >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+mkdir -p "$build"
+cmake "${cmake_args[@]}" >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j"$(nproc)"
 echo "setup: built $build/harness/kvbench"
 
