@@ -26,19 +26,6 @@ std::string Where(const std::string& source, const YAML::Node& node) {
 
 }  // namespace
 
-std::string NearestName(std::string_view name, const Strings& candidates) {
-  std::string best;
-  std::size_t best_distance = 3;
-  for (const auto& candidate : candidates) {
-    const std::size_t d = EditDistance(name, candidate);
-    if (d < best_distance) {
-      best_distance = d;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
 DatasetOptions::DatasetOptions(const DatasetSpec& spec, const YAML::Node& node,
                                std::string_view source)
     : impl_(std::make_unique<Impl>()) {

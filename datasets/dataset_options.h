@@ -54,7 +54,4 @@ class DatasetOptions {
   std::unique_ptr<Impl> impl_;
 };
 
-// The candidate nearest to `name` (edit distance <= 2), or "".
-std::string NearestName(std::string_view name, const Strings& candidates);
-
 }  // namespace kvb

@@ -6,6 +6,7 @@
 
 #include "datasets/dataset.h"
 #include "datasets/dataset_options.h"
+#include "util/edit_distance.h"
 #include "util/error.h"
 
 namespace kvb {

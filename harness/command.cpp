@@ -6,7 +6,10 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "util/edit_distance.h"
 #include "util/error.h"
 
 namespace kvb {
@@ -30,7 +33,31 @@ CommandRegistrar::CommandRegistrar(const char* name, const char* summary, Comman
   CommandRegistry::Get().Add(CommandSpec{name, summary, std::move(setup)});
 }
 
+namespace {
+
+// CLI11 answers a mistyped subcommand with "A subcommand is required", which hides the
+// typo; name it, suggest the nearest command and list them all instead.
+bool ReportUnknownCommand(int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  const std::string given = argv[1];
+  std::vector<std::string> names;
+  for (const CommandSpec& spec : CommandRegistry::Get().commands()) {
+    if (spec.name == given) return false;
+    names.push_back(spec.name);
+  }
+  std::string list;
+  for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+  std::cerr << "kvbench: error: unknown command '" << given << "'";
+  if (const std::string nearest = NearestName(given, names); !nearest.empty())
+    std::cerr << " (did you mean '" << nearest << "'?)";
+  std::cerr << "; commands: " << list << "\n";
+  return true;
+}
+
+}  // namespace
+
 int RunCli(int argc, char** argv) {
+  if (ReportUnknownCommand(argc, argv)) return 2;
   CLI::App app{"kvbench: KV-cache eviction research harness"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "kvbench " KVB_VERSION_STRING);

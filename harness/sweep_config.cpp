@@ -13,15 +13,7 @@ namespace {
 
 
 std::string Suggestion(const std::string& key, const std::vector<std::string>& known) {
-  std::string best;
-  std::size_t best_distance = 3;
-  for (const std::string& k : known) {
-    const std::size_t d = EditDistance(key, k);
-    if (d < best_distance) {
-      best_distance = d;
-      best = k;
-    }
-  }
+  const std::string best = NearestName(key, known);
   std::string names;
   for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
   return best.empty() ? StrCat(" (known: ", names, ")")

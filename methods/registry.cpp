@@ -31,21 +31,6 @@ std::vector<std::string> MethodRegistry::Names() const {
   return names;
 }
 
-std::string NearestName(const std::string& name, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_distance = 0;
-  for (const auto& candidate : candidates) {
-    std::size_t d = EditDistance(name, candidate);
-    if (best.empty() || d < best_distance) {
-      best = candidate;
-      best_distance = d;
-    }
-  }
-  // A near miss: a few edits, fewer than half the name.
-  if (best.empty() || best_distance > std::max<std::size_t>(2, name.size() / 3)) return "";
-  return best;
-}
-
 const MethodInfo& MethodRegistry::Find(const std::string& name) const {
   for (const auto& m : methods_)
     if (m.name == name) return m;

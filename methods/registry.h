@@ -62,9 +62,6 @@ std::unique_ptr<EvictionMethod> CreateMethod(const std::string& name, const YAML
 // Same, with every parameter at its default.
 std::unique_ptr<EvictionMethod> CreateMethod(const std::string& name);
 
-// The registered name closest to `name` by edit distance, or "" when none is close.
-std::string NearestName(const std::string& name, const std::vector<std::string>& candidates);
-
 namespace method_registry_internal {
 
 template <typename T, typename = void>

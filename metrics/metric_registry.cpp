@@ -59,14 +59,11 @@ void MetricRegistry::Add(MetricInfo info, const char* where) {
 const MetricInfo& MetricRegistry::Find(std::string_view name) const {
   auto it = metrics_.find(name);
   if (it != metrics_.end()) return it->second.first;
-  std::string known, nearest;
-  size_t best = std::string::npos;
-  for (const auto& [candidate, entry] : metrics_) {
-    known += (known.empty() ? "" : ", ") + candidate;
-    const size_t d = EditDistance(name, candidate);
-    if (d < best) best = d, nearest = candidate;
-  }
-  std::string hint = (best != std::string::npos && best <= 3) ? StrCat("; did you mean '", nearest, "'?") : "";
+  std::vector<std::string> names = Names();
+  std::string known;
+  for (const auto& candidate : names) known += (known.empty() ? "" : ", ") + candidate;
+  const std::string nearest = NearestName(name, names);
+  const std::string hint = nearest.empty() ? "" : StrCat("; did you mean '", nearest, "'?");
   throw ConfigError(StrCat("unknown metric '", name, "'", hint, " (registered: ", known, ")"));
 }
 

@@ -69,7 +69,7 @@ struct MetricRegistrar {
 #define KVB_METRIC_STR(x) KVB_METRIC_STR_INNER(x)
 #define KVB_REGISTER_METRIC(name, fn, direction, aggregation, version)                 \
   static ::kvb::metrics::MetricRegistrar kvb_metric_registrar_##name(                 \
-      ::kvb::metrics::MetricInfo{#name, direction, aggregation, version, fn},         \
+      ::kvb::metrics::MetricInfo{#name, direction, aggregation, version, fn, nullptr}, \
       __FILE__ ":" KVB_METRIC_STR(__LINE__))
 
 #define KVB_REGISTER_REFERENCES_METRIC(name, fn, direction, aggregation, version)      \

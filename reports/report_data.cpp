@@ -40,16 +40,74 @@ struct Mean {
 
 std::string VariantKey(const RunRecord& run) { return run.method + " " + run.method_params_json; }
 
-// "{window:32, kernel:7}" from the params JSON: short enough for a table row.
-std::string CompactParams(const std::string& params_json) {
-  const nlohmann::json params = nlohmann::json::parse(params_json, nullptr, false);
-  if (!params.is_object() || params.empty()) return "";
+// A path-valued parameter (HeadKV's heads file) is shown by its file name: the
+// directory is the same for every variant of a sweep and would fill the table row.
+std::string ShortValue(const nlohmann::json& value) {
+  std::string text = MetadataValue(value);
+  if (value.is_string()) {
+    const std::size_t slash = text.find_last_of('/');
+    if (slash != std::string::npos && slash + 1 < text.size()) text = text.substr(slash + 1);
+  }
+  return text;
+}
+
+// "{window:32, kernel:7}" from the params JSON, restricted to `keys`: a method's
+// variants are told apart by the parameters that differ between them, not by the
+// dozen defaults they share. A key this variant does not set shows as "-".
+std::string CompactParams(const nlohmann::json& params, const std::set<std::string>& keys) {
   std::string out = "{";
-  for (auto it = params.begin(); it != params.end(); ++it) {
+  for (const std::string& key : keys) {
     if (out.size() > 1) out += ", ";
-    out += it.key() + ":" + MetadataValue(it.value());
+    out += key + ":" + (params.contains(key) ? ShortValue(params[key]) : "-");
   }
   return out + "}";
+}
+
+nlohmann::json ParamsObject(const std::string& params_json) {
+  nlohmann::json params = nlohmann::json::parse(params_json, nullptr, false);
+  return params.is_object() ? params : nlohmann::json::object();
+}
+
+// The keys whose values are not the same in every variant of a method (a key that
+// only some variants set counts as differing).
+std::set<std::string> DifferingKeys(const std::set<std::string>& variant_params) {
+  std::map<std::string, std::set<std::string>> values;
+  std::map<std::string, std::size_t> set_by;
+  for (const std::string& text : variant_params) {
+    const nlohmann::json params = ParamsObject(text);  // items() does not own its object
+    for (const auto& [key, value] : params.items()) {
+      values[key].insert(value.dump());
+      ++set_by[key];
+    }
+  }
+  std::set<std::string> keys;
+  for (const auto& [key, seen] : values) {
+    if (seen.size() > 1 || set_by[key] < variant_params.size()) keys.insert(key);
+  }
+  return keys;
+}
+
+// Method labels: "snapkv" alone, or "snapkv {window:32}" when the sweep ran several
+// variants of it. Labels that shortening made equal (two heads files of one name in
+// different folders) fall back to the full parameter values.
+std::map<std::string, std::string> VariantLabels(const std::vector<RunRecord>& runs) {
+  std::map<std::string, std::set<std::string>> params_per_method;
+  for (const RunRecord& run : runs) params_per_method[run.method].insert(run.method_params_json);
+  std::map<std::string, std::string> label_of;
+  std::map<std::string, int> uses;
+  for (const auto& [method, variants] : params_per_method) {
+    const std::set<std::string> keys = DifferingKeys(variants);
+    for (const std::string& params : variants) {
+      std::string label = method;
+      if (variants.size() > 1) label += " " + CompactParams(ParamsObject(params), keys);
+      label_of[method + " " + params] = label;
+      ++uses[label];
+    }
+  }
+  for (auto& [key, label] : label_of) {
+    if (uses[label] > 1) label = key;
+  }
+  return label_of;
 }
 
 // Numeric sort when every label is a number (lengths, depths), else lexicographic.
@@ -125,22 +183,17 @@ ReportData BuildReportData(const ResultsStore& store) {
   data.primary_metric = PrimaryMetrics(results);
 
   std::map<std::string, const RunRecord*> run_by_id;
-  std::map<std::string, std::set<std::string>> params_per_method;
   std::set<std::int64_t> budgets;
   for (const RunRecord& run : runs) {
     run_by_id[run.run_id] = &run;
-    params_per_method[run.method].insert(run.method_params_json);
     budgets.insert(run.budget);
   }
   data.budgets.assign(budgets.begin(), budgets.end());
-  std::map<std::string, std::string> label_of;
+  std::map<std::string, std::string> label_of = VariantLabels(runs);
+  std::set<std::string> listed;
   for (const RunRecord& run : runs) {
     const std::string key = VariantKey(run);
-    if (label_of.count(key)) continue;
-    std::string label = run.method;
-    if (params_per_method[run.method].size() > 1) label += " " + CompactParams(run.method_params_json);
-    label_of[key] = label;
-    data.variants.push_back({key, label});
+    if (listed.insert(key).second) data.variants.push_back({key, label_of[key]});
   }
 
   std::map<std::tuple<std::string, std::int64_t, std::string>, Mean> means;

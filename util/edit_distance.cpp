@@ -20,4 +20,18 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+std::string NearestName(std::string_view name, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = 0;
+  for (const auto& candidate : candidates) {
+    const std::size_t d = EditDistance(name, candidate);
+    if (best.empty() || d < best_distance) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  if (best.empty() || best_distance > std::max<std::size_t>(2, name.size() / 3)) return "";
+  return best;
+}
+
 }  // namespace kvb

@@ -1,6 +1,8 @@
 // The three writers show the stored numbers: the paper table, the CSV cells, the grids.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "reports/report_writer.h"
 #include "tests/common/test_env.h"
 #include "tests/reports/report_fixture.h"
@@ -28,6 +30,41 @@ TEST(ReportDataTest, CellsAreHundredTimesTheMeanOfTheStoredScores) {
   EXPECT_EQ(grid.cols, (std::vector<std::string>{"1000", "2000"}));
   ASSERT_EQ(data.costs.size(), 4u);
   EXPECT_DOUBLE_EQ(data.costs[0].compression, 2.0);  // alpha_b128: 256 KiB full / 128 KiB
+}
+
+// A method run in several variants is labelled by the parameters that differ, paths by
+// their file name; where two file names coincide the full parameters keep labels apart.
+TEST(ReportDataTest, VariantLabelsShowOnlyTheDifferingParameters) {
+  const auto dir = testing::TempDir("report_labels");
+  {
+    ResultsStore store = ResultsStore::Open(dir / "results.db");
+    const std::pair<std::string, std::string> runs[] = {
+        {"headkv", R"({"beta":1.01,"heads":"/runs/a/copy_heads.json","window":32})"},
+        {"headkv", R"({"beta":1.01,"heads":"/runs/a/reason_heads.json","window":32})"},
+        {"headkv", R"({"beta":1.01,"heads":"/runs/b/reason_heads.json","window":32})"},
+        {"snapkv", R"({"window":32})"},
+        {"h2o", R"({"window":32})"},
+        {"h2o", R"({"recent":16,"window":32})"}};
+    int index = 0;
+    for (const auto& [method, params] : runs) {
+      RunRecord run;
+      run.name = StrCat(method, "-", index++);  // the store keys runs by name
+      run.config_json = params;
+      run.run_id = StableHash(params + method);
+      run.method = method;
+      run.method_params_json = params;
+      run.budget = 64;
+      store.AddRun(run);
+    }
+  }
+  const ReportData data = BuildReportData(ResultsStore::OpenReadOnly(dir / "results.db"));
+  std::set<std::string> labels;
+  for (const auto& v : data.variants) labels.insert(v.label);
+  EXPECT_EQ(labels, (std::set<std::string>{
+                        "headkv {heads:copy_heads.json}",
+                        R"(headkv {"beta":1.01,"heads":"/runs/a/reason_heads.json","window":32})",
+                        R"(headkv {"beta":1.01,"heads":"/runs/b/reason_heads.json","window":32})",
+                        "snapkv", "h2o {recent:-}", "h2o {recent:16}"}));
 }
 
 TEST(ReportWritersTest, MarkdownCsvAndHtmlHoldTheSameNumbers) {
