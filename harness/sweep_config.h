@@ -9,7 +9,14 @@
 //   generation:  {max_new_tokens?}                              overrides the dataset's
 //   samples:     int (per dataset; 0 = all)
 //   seed:        int
-//   output:      directory (relative paths: to the sweep file's directory)
+//   output:      directory
+//
+// Relative paths: model.path and output are the sweep's own and resolve against the
+// sweep file's directory, so a sweep directory can move as one. Paths inside method
+// params and dataset options (heads files, data_dir, haystack) reach the method or
+// dataset as written and resolve against the working directory, exactly as they do
+// from `kvbench datasets` or `generate --method-params`: a key means the same thing
+// wherever it is given, and the harness needs no list of which keys are paths.
 //
 // Method parameters and dataset options are checked by their registries (the harness
 // names no method, STYLE P3); this file checks the sweep's own structure.

@@ -204,9 +204,9 @@ at::Tensor Decoder::PrefillForward(const TokenIds& prompt, const std::vector<Cac
                                    std::vector<SequenceState>& sequences) {
   const auto length = static_cast<std::int64_t>(prompt.size());
   KVB_REQUIRE(length > 0, "the prompt is empty");
-  KVB_REQUIRE(config_.sliding_window == 0 || length + max_new_tokens <= config_.sliding_window,
+  KVB_REQUIRE(!config_.sliding_window || length + max_new_tokens <= *config_.sliding_window,
               "prompt + new tokens (", length + max_new_tokens, ") exceed the model's sliding_window (",
-              config_.sliding_window, "), which kvbench does not implement");
+              config_.sliding_window.value_or(0), "), which kvbench does not implement");
   const auto index = at::TensorOptions().dtype(at::kLong).device(options_.device);
   const at::Tensor ids = at::tensor(at::IntArrayRef(std::vector<std::int64_t>(prompt.begin(), prompt.end())),
                                     at::TensorOptions().dtype(at::kLong)).to(options_.device);

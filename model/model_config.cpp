@@ -161,9 +161,9 @@ ModelConfig ModelConfig::FromJson(const nlohmann::json& config, const std::strin
   out.max_position_embeddings = Optional<std::int64_t>(config, "max_position_embeddings", 0, source);
   if (traits->honours_sliding_window && Find(config, "sliding_window") != nullptr) {
     // null (Mistral-7B-Instruct-v0.2) or absent: full attention; an int (v0.1: 4096) is the window.
-    out.sliding_window = Required<std::int64_t>(config, "sliding_window", source);
-    KVB_REQUIRE(out.sliding_window > 0, source, ": key \"sliding_window\" must be a positive number of tokens or null, got ",
-                out.sliding_window);
+    const auto window = Required<std::int64_t>(config, "sliding_window", source);
+    KVB_REQUIRE(window > 0, source, ": key \"sliding_window\" must be a positive number of tokens or null, got ", window);
+    out.sliding_window = window;
   }
   KVB_REQUIRE(!Optional<bool>(config, "use_sliding_window", false, source), source,
               ": use_sliding_window is not supported");

@@ -45,10 +45,10 @@ struct ModelConfig {
   bool qk_norm = false;          // per-head RMSNorm on q and k before RoPE (Qwen3)
   bool tie_word_embeddings = false;
   std::int64_t max_position_embeddings = 0;
-  // Mistral's attention window in tokens; 0 when config.json has null or no window, or the
-  // family ignores the key (Qwen2 with use_sliding_window: false). kvbench does not emulate
-  // a window: the decoder refuses prompt + new tokens longer than it (model/README.md).
-  std::int64_t sliding_window = 0;
+  // Mistral's attention window in tokens; none when config.json has null or no window, or
+  // the family ignores the key (Qwen2 with use_sliding_window: false). kvbench does not
+  // emulate a window: the decoder refuses prompt + new tokens longer than it (model/README.md).
+  std::optional<std::int64_t> sliding_window;
   std::string torch_dtype;          // as stored ("bfloat16", "float32", ...), informational
   std::optional<TokenId> bos_token_id;
   TokenIds eos_token_ids;  // config.json and generation_config.json, deduplicated

@@ -127,7 +127,7 @@ if want smollm2 && [ -x "$kvb" ] && [ -n "${KVB_SMOLLM2_DIR:-}" ]; then
     tail -3 "$logs/head-scores-$kind.log"
     cp "runs/smollm2_${kind}_heads.json" "$logs/" 2>/dev/null
   done
-  $kvb run configs/needle_smollm2_gpu.yaml --set output="$logs/needle" --set "methods.6.params.heads=$root/runs/smollm2_copy_heads.json" --set "methods.7.params.heads=$root/runs/smollm2_reason_heads.json" >"$logs/needle.log" 2>&1
+  $kvb run configs/needle_smollm2_gpu.yaml --set output="$logs/needle" >"$logs/needle.log" 2>&1
   needle=$?
   tail -40 "$logs/needle.log" | strip_warnings
   record needle-8k "$([ $needle = 0 ] && echo OK || echo FAIL)" "report in needle/report/"

@@ -44,7 +44,7 @@ std::function<int()> SetupInfo(CLI::App& app) {
               << "head_dim:          " << c.head_dim << "\n"
               << "vocab_size:        " << c.vocab_size << "\n"
               << "context length:    " << c.max_position_embeddings << "\n"
-              << "sliding window:    " << (c.sliding_window > 0 ? std::to_string(c.sliding_window) : "none") << "\n"
+              << "sliding window:    " << (c.sliding_window ? std::to_string(*c.sliding_window) : "none") << "\n"
               << "rope:              theta " << c.rope_theta << ", scaling " << RopeScalingName(c.rope_scaling.type)
               << "\n"
               << "qkv bias / qk norm: " << (c.qkv_bias ? "yes" : "no") << " / " << (c.qk_norm ? "yes" : "no") << "\n"

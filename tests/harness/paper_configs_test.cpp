@@ -77,6 +77,12 @@ TEST(PaperConfigsTest, NeedleAndRulerAt4k8k16k) {
   ExpectCounts(DryRun("needle_ruler_llama31.yaml", ""), 18, 30 + 11 * 3 * 50);
 }
 
+TEST(PaperConfigsTest, SmolLM2NeedleGpuSweep) {
+  // 7 methods + headkv with two heads files = 9 variants x 3 budgets; lengths 1000..8000
+  // step 1000 x 10 depths.
+  ExpectCounts(DryRun("needle_smollm2_gpu.yaml", ""), 9 * 3, 8 * 10);
+}
+
 TEST(PaperConfigsTest, PlaceholderModelPathIsAConfigError) {
   const auto result = testing::RunCommand(ShellQuote(testing::KvbenchExe()) + " run " +
                                           ShellQuote(Config("needle_ruler_llama31.yaml").string()) + " --dry-run 2>&1");

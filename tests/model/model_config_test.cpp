@@ -94,12 +94,8 @@ TEST(ModelConfig, MissingOrMistypedKeyNamesIt) {
   EXPECT_THROW(ModelConfig::FromJson(grouped, "config.json"), Error);
 }
 
-// The window, nullopt when full attention applies everywhere. ModelConfig::sliding_window
-// becomes std::optional once the decoder reads it that way; this is then the identity.
-std::optional<std::int64_t> Window(const ModelConfig& config) {
-  if (config.sliding_window == 0) return std::nullopt;
-  return config.sliding_window;
-}
+// The window, nullopt when full attention applies everywhere.
+std::optional<std::int64_t> Window(const ModelConfig& config) { return config.sliding_window; }
 
 // Mistral-7B-Instruct-v0.2 writes "sliding_window": null, v0.1 writes 4096; Qwen2 writes a
 // window next to "use_sliding_window": false, which means the window is not used.
