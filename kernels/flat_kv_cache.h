@@ -7,8 +7,9 @@
 //  - segments of a layer are laid out back to back: offset[s+1] = offset[s] + capacity[s];
 //  - 0 <= length[s] <= capacity[s];
 //  - the first `length[s]` rows of a segment are valid, in ascending prompt position,
-//    followed by generated tokens in generation order; positions are never renumbered
-//    (keys are stored after RoPE).
+//    followed by generated tokens in generation order; keys are stored after RoPE and
+//    never renumbered, except the sink rows that StreamingLLM's `positions: cache`
+//    re-rotates (methods/streamingllm.cpp).
 #pragma once
 
 #include <ATen/ATen.h>

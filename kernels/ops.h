@@ -107,6 +107,12 @@ at::Tensor DecodeAttentionWeights(const LayerKV& layer, const at::Tensor& querie
 // In place; capacity unchanged, so positions keep their order (decode-time eviction).
 void EvictRows(LayerKV& layer, const KeptPositions& rows);
 
+// The first n key rows of every segment, [S, n, d] (a copy; n <= every segment's length),
+// and their overwrite (values and lengths unchanged): StreamingLLM's `positions: cache`
+// keeps its sink keys aside and writes them back re-rotated.
+at::Tensor ReadLeadingKeys(const LayerKV& layer, std::int64_t n);
+void WriteLeadingKeys(LayerKV& layer, const at::Tensor& keys);
+
 // Gathers kept positions into a fresh flat layer with room for `extra_capacity` more
 // tokens per segment (max_new_tokens plus what a decode-time method needs).
 //   keys, values: [H_kv, L, d] (segment s reads KV head s * H_kv / S).

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,12 @@ struct ModelShape {
 // K/V repeated, G x the memory). spec methods.md Part 1 §1.
 enum class Granularity { kKvHead, kQueryHead };
 
+// Rotates post-RoPE keys [S, n, d] forward by `delta` positions (negative: back). RoPE
+// rotations compose, R(a) R(b) = R(a + b), so a key cached at position p moves to p + delta
+// without its pre-RoPE value. The decoder supplies it (it owns the rotary embedding; methods
+// do not depend on model/); it throws where the rotations do not compose (dynamic NTK).
+using KeyRotation = std::function<at::Tensor(const at::Tensor& keys, std::int64_t delta)>;
+
 // What a method sees of one layer during prefill. Tensors are on the model's device,
 // in the model dtype, post-RoPE, batch dimension dropped.
 struct LayerView {
@@ -38,6 +45,7 @@ struct LayerView {
   at::Tensor queries;              // [H, L, d]
   at::Tensor keys;                 // [H_kv, L, d]
   at::Tensor values;               // [H_kv, L, d]
+  KeyRotation rotate_keys;
 };
 
 // What a decode-time method sees after one decode step's attention.
@@ -46,6 +54,7 @@ struct DecodeView {
   std::int64_t step = 0;      // 0 for the first generated token
   std::int64_t position = 0;  // absolute position of the token just appended (L + step)
   at::Tensor queries;         // [H, d] this step's queries
+  KeyRotation rotate_keys;
 };
 
 class EvictionMethod;
@@ -70,6 +79,10 @@ class EvictionMethod {
   // Kept prompt positions per segment for this layer: S = H_kv (kKvHead) or H
   // (kQueryHead) lists, each sorted ascending and unique, within [0, L).
   virtual KeptPositions SelectPrefill(const LayerView& view) = 0;
+
+  // Called once this layer's kept rows are in `layer` (after SelectPrefill); may rewrite
+  // rows in place (StreamingLLM `positions: cache` re-rotates its sinks here).
+  virtual void AfterPrefill(const LayerView& view, LayerKV& layer) {}
 
   // Rows to reserve per segment beyond the kept prompt tokens, so decoding appends in
   // place: max_new_tokens for methods that only grow.

@@ -154,6 +154,19 @@ at::Tensor Decoder::LmHead(const at::Tensor& normed) const {
   return at::linear(normed, weights_.lm_head).to(at::kFloat);
 }
 
+// Keys rotated by `delta` positions: cos/sin and the product in fp32, one rounding to the
+// cache dtype, so a key moved once is as exact as one rotated there in the first place.
+KeyRotation Decoder::RotationOfKeys() const {
+  return [this](const at::Tensor& keys, std::int64_t delta) {
+    KVB_REQUIRE(config_.rope_scaling.type != RopeScalingType::kDynamic,
+                "re-rotating cached keys needs RoPE frequencies that stay fixed; dynamic NTK scaling changes them "
+                "with the length (use positions: absolute)");
+    const at::Tensor position = at::full({1}, delta, at::TensorOptions().dtype(at::kLong).device(keys.device()));
+    const auto [cos, sin] = rope_.CosSin(position, 1, at::kFloat);
+    return RotaryEmbedding::Apply(keys.to(at::kFloat), cos, sin).to(keys.scalar_type());
+  };
+}
+
 // ---- prefill -------------------------------------------------------------------------
 
 // The method hook: every configuration sees the same layer view and keeps its own
@@ -161,21 +174,25 @@ at::Tensor Decoder::LmHead(const at::Tensor& normed) const {
 void Decoder::CompressPromptKv(int layer, const Qkv& qkv, const std::vector<CacheConfig>& configs,
                                std::int64_t max_new_tokens, std::vector<SequenceState>& sequences) const {
   const std::int64_t length = qkv.keys.size(1);
+  const KeyRotation rotate = RotationOfKeys();
   for (size_t c = 0; c < configs.size(); ++c) {
     EvictionMethod* method = configs[c].method;
+    LayerView view;
     KeptPositions kept;
     std::int64_t reserve = max_new_tokens;
     if (method == nullptr) {
       kept = KeepAll(config_.num_kv_heads, length);
     } else {
-      const LayerView view{layer, config_.shape(), length, configs[c].budget, qkv.queries, qkv.keys, qkv.values};
+      view = LayerView{layer, config_.shape(), length, configs[c].budget, qkv.queries, qkv.keys, qkv.values, rotate};
       kept = method->SelectPrefill(view);
       reserve = method->DecodeReserve(max_new_tokens);
       const int expected = method->granularity() == Granularity::kQueryHead ? config_.num_heads : config_.num_kv_heads;
       KVB_REQUIRE(kept.num_segments() == expected, "method ", method->name(), " kept ", kept.num_segments(),
                 " segments at layer ", layer, ", expected ", expected);
     }
-    sequences[c].kv.layer(layer) = ops::Compact(qkv.keys, qkv.values, kept, reserve);
+    LayerKV& cache = sequences[c].kv.layer(layer);
+    cache = ops::Compact(qkv.keys, qkv.values, kept, reserve);
+    if (method != nullptr) method->AfterPrefill(view, cache);
     sequences[c].kept[layer] = std::move(kept);
   }
 }
@@ -394,7 +411,8 @@ at::Tensor Decoder::DecodeAttention(int layer, const Qkv& qkv, const std::vector
     SequenceState& state = *states[n];
     if (state.method != nullptr && state.method->evicts_while_decoding()) {
       const std::int64_t position = state.next_position - 1;
-      state.method->OnDecodeStep(DecodeView{layer, position - state.prompt_length, position, queries[n]}, *caches[n]);
+      state.method->OnDecodeStep(
+          DecodeView{layer, position - state.prompt_length, position, queries[n], RotationOfKeys()}, *caches[n]);
     }
   }
   return attention.reshape({count, -1});

@@ -115,6 +115,7 @@ class Decoder {
   void CompressPromptKv(int layer, const Qkv& qkv, const std::vector<CacheConfig>& configs,
                         std::int64_t max_new_tokens, std::vector<SequenceState>& sequences) const;
 
+  KeyRotation RotationOfKeys() const;  // handed to the methods in LayerView / DecodeView
   at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight) const;
   Qkv ProjectQkv(const LayerWeights& w, const at::Tensor& normed, const at::Tensor& cos,
                  const at::Tensor& sin) const;
