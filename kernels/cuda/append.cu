@@ -29,16 +29,7 @@ void LaunchTyped(const AppendParams& params) {
 }
 
 void Launch(const AppendParams& params, at::ScalarType dtype) {
-  switch (dtype) {
-    case at::kFloat:
-      return LaunchTyped<float>(params);
-    case at::kHalf:
-      return LaunchTyped<__half>(params);
-    case at::kBFloat16:
-      return LaunchTyped<__nv_bfloat16>(params);
-    default:
-      throw Error(StrCat(kOp, ": unsupported dtype ", dtype, " (float, half, bfloat16)"));
-  }
+  detail::DispatchElementType(kOp, dtype, [&](auto tag) { LaunchTyped<typename decltype(tag)::type>(params); });
 }
 
 }  // namespace

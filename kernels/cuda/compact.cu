@@ -62,19 +62,7 @@ LayerKV Compact(const at::Tensor& keys, const at::Tensor& values, const KeptPosi
   p.source = device_maps.data_ptr<std::int32_t>();
   p.destination = p.source + p.kept;
   p.vectors_per_row = static_cast<int>(head_dim * keys.element_size() / 16);
-  switch (keys.scalar_type()) {
-    case at::kFloat:
-      LaunchTyped<float>(p);
-      break;
-    case at::kHalf:
-      LaunchTyped<__half>(p);
-      break;
-    case at::kBFloat16:
-      LaunchTyped<__nv_bfloat16>(p);
-      break;
-    default:
-      throw Error(StrCat(kOp, ": unsupported dtype ", keys.scalar_type(), " (float, half, bfloat16)"));
-  }
+  detail::DispatchElementType(kOp, keys.scalar_type(), [&](auto tag) { LaunchTyped<typename decltype(tag)::type>(p); });
   return layer;
 }
 

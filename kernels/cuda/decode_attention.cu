@@ -172,16 +172,9 @@ void LaunchWithDtype(DecodePlan& plan, at::Tensor& out, const at::Tensor& querie
 
 void Launch(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries) {
   const std::int64_t head_dim = queries.size(-1);
-  switch (queries.scalar_type()) {
-    case at::kFloat:
-      return LaunchWithDtype<float>(plan, out, queries, head_dim);
-    case at::kHalf:
-      return LaunchWithDtype<__half>(plan, out, queries, head_dim);
-    case at::kBFloat16:
-      return LaunchWithDtype<__nv_bfloat16>(plan, out, queries, head_dim);
-    default:
-      throw Error(StrCat(kOp, ": unsupported dtype ", queries.scalar_type(), " (float, half, bfloat16)"));
-  }
+  detail::DispatchElementType(kOp, queries.scalar_type(), [&](auto tag) {
+    LaunchWithDtype<typename decltype(tag)::type>(plan, out, queries, head_dim);
+  });
 }
 
 // Head dims without a kernel: the ATen reference, which runs on any device.

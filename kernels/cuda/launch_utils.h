@@ -4,6 +4,8 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -14,6 +16,27 @@
 #include "util/error.h"
 
 namespace kvb::ops::cuda::detail {
+
+template <typename T>
+struct ElementTag {
+  using type = T;
+};
+
+// Calls launch(ElementTag<T>{}) with T the CUDA element type of `dtype` (float, __half,
+// __nv_bfloat16): the one dtype switch of the launchers. Another dtype is an Error naming op.
+template <typename Launch>
+void DispatchElementType(const char* op, at::ScalarType dtype, Launch&& launch) {
+  switch (dtype) {
+    case at::kFloat:
+      return launch(ElementTag<float>{});
+    case at::kHalf:
+      return launch(ElementTag<__half>{});
+    case at::kBFloat16:
+      return launch(ElementTag<__nv_bfloat16>{});
+    default:
+      throw Error(StrCat(op, ": unsupported dtype ", dtype, " (float, half, bfloat16)"));
+  }
+}
 
 // Raises kvb::Error naming the op and the CUDA error when the last launch failed.
 inline void CheckLaunch(const char* op, const char* kernel) {

@@ -130,19 +130,7 @@ at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys
   p.row_sum = row_stats[1].data_ptr<float>();
   p.scores = scores.data_ptr<float>();
 
-  switch (keys.scalar_type()) {
-    case at::kFloat:
-      LaunchTyped<float>(p);
-      break;
-    case at::kHalf:
-      LaunchTyped<__half>(p);
-      break;
-    case at::kBFloat16:
-      LaunchTyped<__nv_bfloat16>(p);
-      break;
-    default:
-      throw Error(StrCat(kOp, ": unsupported dtype ", keys.scalar_type(), " (float, half, bfloat16)"));
-  }
+  detail::DispatchElementType(kOp, keys.scalar_type(), [&](auto tag) { LaunchTyped<typename decltype(tag)::type>(p); });
   const at::ScalarType round = options.softmax_round_dtype;
   return internal::RoundThrough(internal::Pool(scores, options.pooling, options.kernel_size), round).contiguous();
 }
