@@ -52,74 +52,105 @@ struct DecodeAttentionParams {
   unsigned* arrivals = nullptr;
 };
 
-// Reduces `value` over the block's threads (max or sum); every thread gets the result.
-template <bool kTakeMax>
-__device__ __forceinline__ float BlockReduce(float value, float* scratch) {
-  for (int offset = 16; offset > 0; offset /= 2) {
-    const float other = __shfl_xor_sync(0xffffffffu, value, offset);
-    value = kTakeMax ? fmaxf(value, other) : value + other;
+// Chunk partials each merge lane has in flight at once: the merge runs after every other
+// block of its segment has finished, so its L2 round trips are the kernel's tail.
+constexpr int kMergeChunksInFlight = 8;
+
+// Online-softmax state of one merge lane: running max (log2 domain), the sum of
+// exp2(logit - max) and 4 dims of the unnormalised output.
+struct MergeState {
+  float max = -INFINITY;
+  float sum = 0.f;
+  float4 out = make_float4(0.f, 0.f, 0.f, 0.f);
+};
+
+// Folds the partials of chunks first, first + stride, ... (< chunks) of one head into
+// `state`, kMergeChunksInFlight loads at a time, rescaling once per batch.
+__device__ __forceinline__ void FoldChunkPartials(const DecodeAttentionParams& p, std::int64_t head,
+                                                  std::int64_t heads_total, int head_dim, int quad, int first,
+                                                  int stride, int chunks, MergeState& state) {
+  for (int base = first; base < chunks; base += stride * kMergeChunksInFlight) {
+    float chunk_max[kMergeChunksInFlight];
+    float chunk_sum[kMergeChunksInFlight];
+    float4 chunk_out[kMergeChunksInFlight];
+#pragma unroll
+    for (int i = 0; i < kMergeChunksInFlight; ++i) {
+      const int chunk = base + i * stride;
+      if (chunk < chunks) {
+        const std::int64_t slot = chunk * heads_total + head;
+        chunk_max[i] = __ldcg(p.partial_max + slot);
+        chunk_sum[i] = __ldcg(p.partial_sum + slot);
+        chunk_out[i] = __ldcg(reinterpret_cast<const float4*>(p.partial_out + slot * head_dim) + quad);
+      } else {
+        chunk_max[i] = -INFINITY;  // weighs exp2(-inf) = 0
+        chunk_sum[i] = 0.f;
+        chunk_out[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+      }
+    }
+    float new_max = state.max;
+#pragma unroll
+    for (int i = 0; i < kMergeChunksInFlight; ++i) new_max = fmaxf(new_max, chunk_max[i]);  // finite: base < chunks
+    const float rescale = exp2f(state.max - new_max);  // 0 on the first batch
+    state.max = new_max;
+    state.sum *= rescale;
+    state.out.x *= rescale, state.out.y *= rescale, state.out.z *= rescale, state.out.w *= rescale;
+#pragma unroll
+    for (int i = 0; i < kMergeChunksInFlight; ++i) {
+      const float weight = exp2f(chunk_max[i] - new_max);
+      state.sum = fmaf(weight, chunk_sum[i], state.sum);
+      state.out.x = fmaf(weight, chunk_out[i].x, state.out.x);
+      state.out.y = fmaf(weight, chunk_out[i].y, state.out.y);
+      state.out.z = fmaf(weight, chunk_out[i].z, state.out.z);
+      state.out.w = fmaf(weight, chunk_out[i].w, state.out.w);
+    }
   }
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  __syncthreads();  // scratch free from a previous reduction
-  if (lane == 0) scratch[warp] = value;
-  __syncthreads();
-  value = scratch[0];
-  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w)
-    value = kTakeMax ? fmaxf(value, scratch[w]) : value + scratch[w];
-  return value;
 }
 
 // Run by the last block of a (cache, segment, head block): combines the `chunks`
 // partials of query heads head0 .. head0 + heads - 1 and writes the normalised output
-// in the model dtype. Per head: the threads reduce the chunk maxima; then the block's
-// stripes (a warp covers one or two chunks per step, a lane 4 dims) sum the weighted
-// partials, loads of different chunks in flight together, and the stripes are added.
-// The partials were written by other blocks of this launch: __ldcg reads them from L2,
+// in the model dtype. The block's threads form kSlots row slots (kHeadDim / 4 lanes, 4
+// dims each); a pass takes up to kSlots heads at once, slot r serving head r % heads
+// over chunks r / heads, r / heads + stripes, ... Every head's slots then meet in shared
+// memory. All heads of a pass merge side by side, so the tail is one pass of
+// chunks / (stripes * kMergeChunksInFlight) L2 round trips, not one per head. The
+// partials were written by other blocks of this launch: __ldcg reads them from L2,
 // never from a stale L1 line.
 template <typename T, int kHeadDim>
 __device__ void MergeChunkPartials(const DecodeAttentionParams& p, std::int64_t head0, int heads, int chunks) {
   static_assert(kHeadDim % 4 == 0 && kHeadDim / 4 <= 32 && 32 % (kHeadDim / 4) == 0,
                 "a warp covers whole rows with float4 lanes");
   constexpr int kLanesPerRow = kHeadDim / 4;
-  constexpr int kStripes = kDecodeWarps * (32 / kLanesPerRow);
-  __shared__ float4 stripe_out[kStripes][kLanesPerRow];
-  __shared__ float stripe_sum[kStripes];
-  __shared__ float scratch[kDecodeWarps];
-  const int stripe = threadIdx.x / kLanesPerRow;
+  constexpr int kSlots = kDecodeWarps * (32 / kLanesPerRow);
+  __shared__ float4 slot_out[kSlots][kLanesPerRow];
+  __shared__ float slot_max[kSlots];
+  __shared__ float slot_sum[kSlots];
+  const int slot = threadIdx.x / kLanesPerRow;
   const int quad = threadIdx.x % kLanesPerRow;
   const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
-  for (int g = 0; g < heads; ++g) {
-    const std::int64_t head = head0 + g;
-    float head_max = -INFINITY;
-    for (int chunk = threadIdx.x; chunk < chunks; chunk += kDecodeThreads)
-      head_max = fmaxf(head_max, __ldcg(p.partial_max + chunk * heads_total + head));
-    head_max = BlockReduce</*kTakeMax=*/true>(head_max, scratch);  // every chunk saw a row: finite
-    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-    float sum = 0.f;
-    for (int chunk = stripe; chunk < chunks; chunk += kStripes) {
-      const std::int64_t slot = chunk * heads_total + head;
-      const float weight = exp2f(__ldcg(p.partial_max + slot) - head_max);
-      const float4 part = __ldcg(reinterpret_cast<const float4*>(p.partial_out + slot * kHeadDim) + quad);
-      acc.x = fmaf(weight, part.x, acc.x);
-      acc.y = fmaf(weight, part.y, acc.y);
-      acc.z = fmaf(weight, part.z, acc.z);
-      acc.w = fmaf(weight, part.w, acc.w);
-      sum = fmaf(weight, __ldcg(p.partial_sum + slot), sum);
-    }
-    stripe_out[stripe][quad] = acc;
-    if (quad == 0) stripe_sum[stripe] = sum;
+  for (int pass_head = 0; pass_head < heads; pass_head += kSlots) {
+    const int pass_heads = min(kSlots, heads - pass_head);
+    const int my_head = slot % pass_heads;
+    const int stripe = slot / pass_heads;
+    const int stripes = (kSlots - my_head + pass_heads - 1) / pass_heads;  // slots serving my_head
+    MergeState state;
+    FoldChunkPartials(p, head0 + pass_head + my_head, heads_total, kHeadDim, quad, stripe, stripes, chunks, state);
+    slot_out[slot][quad] = state.out;
+    if (quad == 0) slot_max[slot] = state.max, slot_sum[slot] = state.sum;
     __syncthreads();
-    T* out = static_cast<T*>(p.out) + head * kHeadDim;
-    for (int dim = threadIdx.x; dim < kHeadDim; dim += kDecodeThreads) {
+    for (int i = threadIdx.x; i < pass_heads * kHeadDim; i += kDecodeThreads) {
+      const int g = i / kHeadDim;
+      const int dim = i % kHeadDim;
+      float head_max = -INFINITY;
+      for (int r = g; r < kSlots; r += pass_heads) head_max = fmaxf(head_max, slot_max[r]);  // stripe 0: finite
       float total = 0.f, weights = 0.f;
-#pragma unroll
-      for (int s = 0; s < kStripes; ++s) {
-        total += reinterpret_cast<const float*>(&stripe_out[s][dim / 4])[dim % 4];
-        weights += stripe_sum[s];
+      for (int r = g; r < kSlots; r += pass_heads) {
+        const float weight = exp2f(slot_max[r] - head_max);  // 0 for a slot that saw no chunk
+        total = fmaf(weight, reinterpret_cast<const float*>(&slot_out[r][dim / 4])[dim % 4], total);
+        weights = fmaf(weight, slot_sum[r], weights);
       }
-      out[dim] = FromFloat<T>(total / weights);
+      static_cast<T*>(p.out)[(head0 + pass_head + g) * kHeadDim + dim] = FromFloat<T>(total / weights);
     }
-    __syncthreads();  // stripe_out is reused by the next head
+    __syncthreads();  // the slots are reused by the next pass
   }
 }
 
