@@ -1,9 +1,17 @@
 // decode_attention on the GPU as a fraction of a device-to-device copy measured in the
-// same binary (STYLE P9). Each timed call is preceded by an L2 flush (a memset of twice
-// the L2 size) and timed with CUDA events (UseManualTime). Bytes processed are the K and
-// V rows the op must read: sum(length) * d * 2 * element size. Counters:
+// same binary (STYLE P9). Each timed call is preceded by an L2 flush and timed with CUDA
+// events (UseManualTime). Two timings (arg `graph`):
+//   graph:0  the op called from the host after a memset flush (the first method used here:
+//            the host-side launch cost and the write-back of the ~50 MB of dirty lines the
+//            memset leaves in L2 both land inside the timed call);
+//   graph:1  the op replayed from a CUDA graph, as the decoder runs it, after a flush that
+//            reads twice the L2 size (it leaves clean lines, as the GEMMs before a decode
+//            step's attention do). The copy baseline is measured the same way.
+// Bytes processed are the K and V rows the op must read: sum(length) * d * 2 * element
+// size. Counters:
 //   copy_ratio  achieved bytes/s over the copy's (read + write) bytes/s; goal >= 0.85 from 16k
 //   kv_MiB      K+V bytes per call
+//   host_us     host time to issue one call (graph:1: the replay's share)
 // Grid: context per KV head 4k..128k, GQA 4 and 8 (8 KV heads), uniform or Ada-style
 // skewed lengths (same mean), head_dim 64/128, bf16; plus batched calls over N caches.
 //   build-cuda/bench/kvb_decode_attention_bench --benchmark_out=decode.json --benchmark_out_format=json
@@ -13,12 +21,19 @@
 
 #if defined(KVB_WITH_CUDA)
 #include <ATen/ATen.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime.h>
 #include <torch/cuda.h>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -34,7 +49,9 @@ void CudaCheck(cudaError_t status, const char* what) {
   if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
 }
 
-// Evicts the previous call's data from L2 so every timed call reads from HBM.
+// Evicts the previous call's data from L2 so every timed call reads from HBM. Dirty: a
+// memset of twice the L2 size, whose dirty lines the next kernel must write back. Clean: a
+// reduction that reads twice the L2 size (any dirty lines are written back during it).
 class L2Flusher {
  public:
   L2Flusher() {
@@ -42,16 +59,37 @@ class L2Flusher {
     CudaCheck(cudaGetDevice(&device), "cudaGetDevice");
     int l2_bytes = 0;
     CudaCheck(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, device), "L2 size");
-    bytes_ = std::max<std::size_t>(2 * static_cast<std::size_t>(l2_bytes), 1 << 20);
-    CudaCheck(cudaMalloc(&buffer_, bytes_), "cudaMalloc(L2 flush)");
+    const std::int64_t floats = std::max<std::int64_t>(2 * std::int64_t{l2_bytes}, 1 << 20) / 4;
+    buffer_ = at::ones({floats}, at::TensorOptions().device(at::kCUDA).dtype(at::kFloat));
   }
-  ~L2Flusher() { cudaFree(buffer_); }
-  void Flush(cudaStream_t stream) { CudaCheck(cudaMemsetAsync(buffer_, 0, bytes_, stream), "L2 flush"); }
+  void Flush(bool clean) {
+    if (clean) {
+      at::sum_out(sum_, buffer_);
+    } else {
+      CudaCheck(cudaMemsetAsync(buffer_.data_ptr(), 0, buffer_.nbytes(), at::cuda::getCurrentCUDAStream()), "L2 flush");
+    }
+  }
 
  private:
-  void* buffer_ = nullptr;
-  std::size_t bytes_ = 0;
+  at::Tensor buffer_;
+  at::Tensor sum_ = at::empty({}, at::TensorOptions().device(at::kCUDA).dtype(at::kFloat));
 };
+
+// `calls` recorded once into a CUDA graph after one eager run (allocations such as the
+// split-K arrival counters happen outside the capture, as in the decoder).
+std::unique_ptr<at::cuda::CUDAGraph> CaptureGraph(const std::function<void()>& calls) {
+  calls();
+  CudaCheck(cudaDeviceSynchronize(), "sync");
+  auto graph = std::make_unique<at::cuda::CUDAGraph>();
+  {
+    const c10::cuda::CUDAStreamGuard side(c10::cuda::getStreamFromPool());
+    graph->capture_begin();
+    calls();
+    graph->capture_end();
+  }
+  CudaCheck(cudaDeviceSynchronize(), "sync");
+  return graph;
+}
 
 class EventTimer {
  public:
@@ -78,56 +116,61 @@ class EventTimer {
 };
 
 // Bytes/s of a large device-to-device copy, counting read + write: the floor a
-// bandwidth-bound kernel is measured against. Measured once, before the grid.
-double& CopyBytesPerSecond() {
-  static double value = 0.0;
+// bandwidth-bound kernel is measured against, after each kind of flush (index: clean).
+// Measured once, before the grid.
+std::array<double, 2>& CopyBytesPerSecond() {
+  static std::array<double, 2> value{};
   return value;
 }
 
-double MeasureCopy(std::size_t bytes, int repeats) {
-  void* source = nullptr;
-  void* target = nullptr;
-  CudaCheck(cudaMalloc(&source, bytes), "cudaMalloc(copy)");
-  CudaCheck(cudaMalloc(&target, bytes), "cudaMalloc(copy)");
-  CudaCheck(cudaMemset(source, 1, bytes), "memset");
+cudaStream_t Stream() { return at::cuda::getCurrentCUDAStream(); }
+
+// A device buffer for the copy rows, freed with its owner.
+struct DeviceBuffer {
+  explicit DeviceBuffer(std::size_t bytes) {
+    CudaCheck(cudaMalloc(&data, bytes), "cudaMalloc(copy)");
+    CudaCheck(cudaMemset(data, 1, bytes), "memset");
+  }
+  ~DeviceBuffer() { cudaFree(data); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  void* data = nullptr;
+};
+
+// Seconds of one flushed copy of `bytes`.
+double TimeCopy(const DeviceBuffer& source, const DeviceBuffer& target, std::size_t bytes, bool clean,
+                L2Flusher& flusher, EventTimer& timer) {
+  flusher.Flush(clean);
+  timer.Start(Stream());
+  CudaCheck(cudaMemcpyAsync(target.data, source.data, bytes, cudaMemcpyDeviceToDevice, Stream()), "copy");
+  return timer.StopSeconds(Stream());
+}
+
+double MeasureCopy(std::size_t bytes, int repeats, bool clean) {
+  const DeviceBuffer source(bytes), target(bytes);
   L2Flusher flusher;
   EventTimer timer;
   double best = 0.0;
-  for (int i = 0; i < repeats; ++i) {
-    flusher.Flush(nullptr);
-    timer.Start(nullptr);
-    CudaCheck(cudaMemcpyAsync(target, source, bytes, cudaMemcpyDeviceToDevice, nullptr), "copy");
-    best = std::max(best, 2.0 * bytes / timer.StopSeconds(nullptr));
-  }
-  cudaFree(source);
-  cudaFree(target);
+  for (int i = 0; i < repeats; ++i) best = std::max(best, 2.0 * bytes / TimeCopy(source, target, bytes, clean, flusher, timer));
   return best;
 }
 
 // The copy as a benchmark row too, so the JSON holds the baseline next to the ratios.
 void BM_DeviceCopy(benchmark::State& state) {
   const std::size_t bytes = static_cast<std::size_t>(state.range(0)) << 20;
-  void* source = nullptr;
-  void* target = nullptr;
-  CudaCheck(cudaMalloc(&source, bytes), "cudaMalloc");
-  CudaCheck(cudaMalloc(&target, bytes), "cudaMalloc");
-  CudaCheck(cudaMemset(source, 1, bytes), "memset");
+  const bool clean = state.range(1) != 0;
+  const DeviceBuffer source(bytes), target(bytes);
   L2Flusher flusher;
   EventTimer timer;
   double seconds = 0.0;
   for (auto _ : state) {
-    flusher.Flush(nullptr);
-    timer.Start(nullptr);
-    CudaCheck(cudaMemcpyAsync(target, source, bytes, cudaMemcpyDeviceToDevice, nullptr), "copy");
-    const double elapsed = timer.StopSeconds(nullptr);
+    const double elapsed = TimeCopy(source, target, bytes, clean, flusher, timer);
     seconds += elapsed;
     state.SetIterationTime(elapsed);
   }
   const double moved = 2.0 * bytes * state.iterations();
   state.SetBytesProcessed(static_cast<std::int64_t>(moved));
-  state.counters["copy_ratio"] = moved / seconds / CopyBytesPerSecond();
-  cudaFree(source);
-  cudaFree(target);
+  state.counters["copy_ratio"] = moved / seconds / CopyBytesPerSecond()[clean];
 }
 
 constexpr int kKvHeads = 8;  // Llama-3-8B shape: 8 KV heads per layer
@@ -190,43 +233,53 @@ void BM_DecodeAttention(benchmark::State& state) {
   const double bytes = 2.0 * rows * head_dim * at::elementSize(dtype);
 
   // back_to_back > 0: that many calls between two events with no flush in between, as a
-  // decode step issues them (one per layer); time per call. Separates the kernel's own
-  // time from the gap a flush + a host-side launch leave at the start of a lone call.
-  const int back_to_back = static_cast<int>(state.range(5));
+  // decode step issues them (one per layer); time per call.
+  const int calls = std::max(1, static_cast<int>(state.range(5)));
+  const bool graph = state.range(6) != 0;
+  const auto run_calls = [&] {
+    for (int call = 0; call < calls; ++call) {
+      benchmark::DoNotOptimize(ops::cuda::DecodeAttentionBatched(pointers, queries, 0.0));
+    }
+  };
+  const std::unique_ptr<at::cuda::CUDAGraph> captured = graph ? CaptureGraph(run_calls) : nullptr;
   L2Flusher flusher;
   EventTimer timer;
   double seconds = 0.0;
+  double host_seconds = 0.0;  // spent issuing the calls (or the replay) on the host
   for (auto _ : state) {
-    flusher.Flush(nullptr);
-    timer.Start(nullptr);
-    for (int call = 0; call < std::max(1, back_to_back); ++call) {
-      benchmark::DoNotOptimize(ops::cuda::DecodeAttentionBatched(pointers, queries, 0.0));
+    flusher.Flush(/*clean=*/graph);
+    timer.Start(Stream());
+    const auto host_start = std::chrono::steady_clock::now();
+    if (captured) {
+      captured->replay();
+    } else {
+      run_calls();
     }
-    const double elapsed = timer.StopSeconds(nullptr) / std::max(1, back_to_back);
+    host_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start).count() / calls;
+    const double elapsed = timer.StopSeconds(Stream()) / calls;
     seconds += elapsed;
     state.SetIterationTime(elapsed);
   }
+  state.counters["host_us"] = 1e6 * host_seconds / state.iterations();
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes * state.iterations()));
-  state.counters["copy_ratio"] = bytes * state.iterations() / seconds / CopyBytesPerSecond();
+  state.counters["copy_ratio"] = bytes * state.iterations() / seconds / CopyBytesPerSecond()[graph];
   state.counters["kv_MiB"] = bytes / (1 << 20);
 }
 
 void RegisterAll() {
   benchmark::RegisterBenchmark("device_copy", BM_DeviceCopy)
-      ->ArgName("MiB")
-      ->Arg(16)
-      ->Arg(64)
-      ->Arg(512)
+      ->ArgNames({"MiB", "clean"})
+      ->ArgsProduct({{16, 64, 512}, {0, 1}})
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("decode_attention", BM_DecodeAttention)
-      ->ArgNames({"ctx", "gqa", "skew", "hd", "n", "b2b"})
-      ->ArgsProduct({{4096, 16384, 32768, 65536, 131072}, {4, 8}, {0, 1}, {128}, {1}, {0}})
-      ->ArgsProduct({{4096, 16384, 32768}, {4}, {0, 1}, {64}, {1}, {0}})
+      ->ArgNames({"ctx", "gqa", "skew", "hd", "n", "b2b", "graph"})
+      ->ArgsProduct({{4096, 16384, 32768, 65536, 131072}, {4, 8}, {0, 1}, {128}, {1}, {0}, {0, 1}})
+      ->ArgsProduct({{4096, 16384, 32768}, {4}, {0, 1}, {64}, {1}, {0}, {1}})
       // Calls back to back (a decode step's layers): KV beyond the 50 MB L2 from 16k.
-      ->ArgsProduct({{16384, 32768, 131072}, {4, 8}, {0}, {128}, {1}, {16}})
+      ->ArgsProduct({{16384, 32768, 131072}, {4, 8}, {0}, {128}, {1}, {16}, {1}})
       // Batched sweep decoding: N configurations of one sample, budget-sized caches.
-      ->ArgsProduct({{1024, 4096}, {4}, {1}, {128}, {8, 32}, {0}})
+      ->ArgsProduct({{1024, 4096}, {4}, {1}, {128}, {8, 32}, {0}, {1}})
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
 }
@@ -240,10 +293,14 @@ int main(int argc, char** argv) {
     std::printf("decode_attention_bench: no CUDA device; nothing to measure\n");
     return 0;
   }
-  kvb::bench::CopyBytesPerSecond() = kvb::bench::MeasureCopy(std::size_t{512} << 20, 20);
-  std::printf("device-to-device copy (512 MiB, read + write): %.1f GB/s; copy_ratio is relative to it\n",
-              kvb::bench::CopyBytesPerSecond() / 1e9);
-  benchmark::AddCustomContext("copy_GBps", std::to_string(kvb::bench::CopyBytesPerSecond() / 1e9));
+  auto& copy = kvb::bench::CopyBytesPerSecond();
+  for (const bool clean : {false, true}) {
+    copy[clean] = kvb::bench::MeasureCopy(std::size_t{512} << 20, 20, clean);
+    const char* flush = clean ? "clean" : "dirty";
+    std::printf("device-to-device copy (512 MiB, read + write) after a %s flush: %.1f GB/s\n", flush, copy[clean] / 1e9);
+    benchmark::AddCustomContext(std::string("copy_GBps_") + flush, std::to_string(copy[clean] / 1e9));
+  }
+  std::printf("copy_ratio is relative to the copy after the same flush (graph:0 dirty, graph:1 clean)\n");
   kvb::bench::RegisterAll();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -1,29 +1,51 @@
 #!/usr/bin/env bash
-# A/B of the decode-attention kernel on the GPU machine, both sides in one run: the bench
-# built with a baseline kernel header, then with the working tree's; prints both medians.
-# The device copy of the tree has no git history, so the baseline travels as a file:
-#   here:  mkdir -p .gpu-deps/ab && git show REV:kernels/cuda/decode_attention_kernel.cuh > .gpu-deps/ab/old_kernel.cuh
-#   there: bash scripts/gpu_kernel_ab.sh .gpu-deps/ab/old_kernel.cuh      (carry .gpu-deps)
-# KVB_AB_FILTER narrows the benchmark rows (default: ctx 4k-128k x GQA 4/8 x uniform/skewed, hd 128).
+# A/B of kernel sources on the GPU machine, every side in one run: the decode-attention
+# bench built with the working tree, then with each variant in turn; prints one column of
+# medians per side. A variant is a folder that mirrors the repo's paths and holds only the
+# files it replaces (the device copy of the tree has no git history, so a baseline travels
+# as files):
+#   here:  d=.gpu-deps/ab/base; mkdir -p $d/kernels/cuda
+#          for f in decode_attention.cu decode_attention_kernel.cuh; do
+#            git show REV:kernels/cuda/$f > $d/kernels/cuda/$f; done
+#   there: bash scripts/gpu_kernel_ab.sh .gpu-deps/ab/base [more variant folders]   (carry .gpu-deps)
+# KVB_AB_FILTER narrows the benchmark rows (default: ctx 4k-128k x GQA 4/8 x uniform/skewed,
+# hd 128, replayed from a CUDA graph); KVB_AB_MIN_TIME the seconds per repetition (default 0.5).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-baseline=${1:?usage: gpu_kernel_ab.sh BASELINE_HEADER}
-header=kernels/cuda/decode_attention_kernel.cuh
+[ $# -ge 1 ] || { echo "usage: gpu_kernel_ab.sh VARIANT_DIR..." >&2; exit 2; }
 out=${OUT:-/tmp}
-filter=${KVB_AB_FILTER:-'decode_attention/ctx:(4096|16384|32768|65536|131072)/gqa:(4|8)/skew:(0|1)/hd:128/n:1/b2b:0'}
+filter=${KVB_AB_FILTER:-'decode_attention/ctx:(4096|16384|32768|65536|131072)/gqa:(4|8)/skew:(0|1)/hd:128/n:1/b2b:0/graph:1'}
 source scripts/gpu_env.sh
+saved=/tmp/ab_tree
+rm -rf "$saved" && mkdir -p "$saved"
+restore() { cp -r "$saved/." "$root/"; }  # the tree's files back, whatever happens
+trap restore EXIT
+
 bench_medians() {  # $1: output file
   bash scripts/gpu_build.sh kvb_decode_attention_bench || exit 1
   "$(find build-gpu -name kvb_decode_attention_bench -type f | head -1)" --benchmark_filter="$filter" \
-    --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>&1 | grep -E "median|device-to-device" >"$1"
+    --benchmark_repetitions=3 --benchmark_min_time="${KVB_AB_MIN_TIME:-0.5}" --benchmark_report_aggregates_only=true 2>&1 | grep -E "median|device-to-device" >"$1"
 }
-bench_medians "$out/ab_new.txt"
-cp "$header" /tmp/ab_new_kernel.cuh
-cp "$baseline" "$header"
-trap 'cp /tmp/ab_new_kernel.cuh "$root/$header"' EXIT  # the tree's header back, whatever happens
-bench_medians "$out/ab_old.txt"
-printf '%-58s %10s %10s\n' benchmark baseline tree
-join <(awk '/median/{sub("/manual_time_median","",$1); for(i=2;i<=NF;i++) if($i~/^copy_ratio=/) print $1, substr($i,12)}' "$out/ab_old.txt" | sort) \
-     <(awk '/median/{sub("/manual_time_median","",$1); for(i=2;i<=NF;i++) if($i~/^copy_ratio=/) print $1, substr($i,12)}' "$out/ab_new.txt" | sort) |
-  awk '{printf "%-58s %10.3f %10.3f\n", $1, $2, $3}'
+ratios() {  # benchmark name -> median copy_ratio
+  awk '/median/{sub("/manual_time_median","",$1); for(i=2;i<=NF;i++) if($i~/^copy_ratio=/) print $1, substr($i,12)}' "$1" | sort
+}
+
+bench_medians "$out/ab_tree.txt"
+ratios "$out/ab_tree.txt" >/tmp/ab_table
+header="tree"
+for variant in "$@"; do
+  (cd "$variant" && find . -type f) | while read -r file; do
+    mkdir -p "$saved/$(dirname "$file")"
+    [ -f "$saved/$file" ] || cp "$root/$file" "$saved/$file"
+    cp "$variant/$file" "$root/$file"
+  done
+  name=$(basename "$variant")
+  bench_medians "$out/ab_$name.txt"
+  join /tmp/ab_table <(ratios "$out/ab_$name.txt") >/tmp/ab_joined && mv /tmp/ab_joined /tmp/ab_table
+  header="$header $name"
+  restore
+done
+grep -h device-to-device "$out/ab_tree.txt"
+printf '%-66s' benchmark; for h in $header; do printf ' %9s' "$h"; done; echo
+awk '{printf "%-66s", $1; for (i = 2; i <= NF; i++) printf " %9.3f", $i; print ""}' /tmp/ab_table
