@@ -121,8 +121,7 @@ void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& querie
     cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, split_kernel, cuda_kernels::kDecodeThreads, 0);
     return std::max(blocks, 1);
   }();
-  const int rows_per_block_tile =
-      cuda_kernels::DecodeRowsPerBlockTile<T, kHeadDim>(cuda_kernels::DecodeStepsPerTile<kGroup>());
+  const int rows_per_block_tile = cuda_kernels::DecodeRowsPerBlockTile<T, kHeadDim>();
   p.head_blocks = index_math::CeilDiv(plan.max_group, kGroup);
   p.chunk_rows = ChooseChunkRows(plan, rows_per_block_tile, p.head_blocks, resident_blocks);
   p.num_chunks = std::max(1, index_math::CeilDiv(plan.max_capacity, p.chunk_rows));
@@ -141,21 +140,23 @@ void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& querie
                                static_cast<std::int64_t>(p.num_caches) * p.max_segments * p.head_blocks);
 
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  const dim3 split_grid(p.num_chunks, plan.max_segments, p.num_caches * p.head_blocks);
-  KVB_REQUIRE(split_grid.y <= 65535 && split_grid.z <= 65535, kOp, ": grid ", split_grid.y, " x ", split_grid.z,
-              " exceeds the launch limits");
+  const dim3 split_grid(p.num_chunks * p.head_blocks, plan.max_segments, p.num_caches);
+  KVB_REQUIRE(split_grid.y <= 65535, kOp, ": ", split_grid.y, " segments exceed the launch limit");
   split_kernel<<<split_grid, cuda_kernels::kDecodeThreads, 0, stream>>>(p);
   detail::CheckLaunch(kOp, "DecodeAttentionSplitKKernel");
 }
 
-// kGroup: query heads a block serves, the smallest of 1/2/4/8 that covers the largest
-// group of the launch; larger groups (G > 8) split over several head blocks.
+// kGroup: query heads a block serves, the smallest of 1/2/4 that covers the largest group
+// of the launch; larger groups (G > 4) split over several head blocks, which run side by
+// side and read the segment from HBM once between them (the later ones hit L2). One block
+// of 8 heads needed 234 registers a thread and ran 2 blocks an SM, too few loads in
+// flight: at GQA 8 two blocks of 4 read 1.16-1.47x faster, four blocks of 2 lost at 128k
+// (A/B in kernels/cuda/README.md).
 template <typename T, int kHeadDim>
 void LaunchWithHeadDim(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries) {
   if (plan.max_group <= 1) return LaunchWithGroup<T, kHeadDim, 1>(plan, out, queries);
   if (plan.max_group <= 2) return LaunchWithGroup<T, kHeadDim, 2>(plan, out, queries);
-  if (plan.max_group <= 4) return LaunchWithGroup<T, kHeadDim, 4>(plan, out, queries);
-  return LaunchWithGroup<T, kHeadDim, 8>(plan, out, queries);
+  return LaunchWithGroup<T, kHeadDim, cuda_kernels::kDecodeMaxGroup>(plan, out, queries);
 }
 
 template <typename T>

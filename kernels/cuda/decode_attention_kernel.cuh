@@ -37,9 +37,9 @@ struct DecodeAttentionParams {
   int num_caches = 0;       // N of this launch
   int num_query_heads = 0;  // H, the same for every cache
   int chunk_rows = 0;       // rows of a segment per block; a multiple of the block tile
-  int num_chunks = 0;       // gridDim.x: covers the largest capacity of the launch
+  int num_chunks = 0;       // covers the largest capacity of the launch
   int head_blocks = 0;      // ceil(max G / kGroup): blocks per segment along the heads
-  int max_segments = 0;     // gridDim.y
+  int max_segments = 0;     // gridDim.y (gridDim.x = num_chunks * head_blocks, gridDim.z = N)
   float scale_log2 = 0.f;   // softmax_scale * log2(e)
   const void* queries = nullptr;  // [N, H, d] model dtype
   void* out = nullptr;            // [N, H, d] model dtype
@@ -154,29 +154,26 @@ __device__ void MergeChunkPartials(const DecodeAttentionParams& p, std::int64_t 
   }
 }
 
+// Query heads one block serves at most: a larger group is split over several head blocks
+// (the launcher's LaunchWithHeadDim says why).
+constexpr int kDecodeMaxGroup = 4;
+
 // Rows per warp step each lane loads ahead: more bytes in flight per warp, at the cost
-// of registers; with 8 query heads the per-lane state is large, so fewer steps.
-template <int kGroup>
-constexpr int DecodeStepsPerTile() {
-  return kGroup >= 8 ? 2 : 4;
-}
+// of registers.
+constexpr int kDecodeStepsPerTile = 4;
 
 template <typename T, int kHeadDim>
-constexpr int DecodeRowsPerBlockTile(int steps_per_tile) {
-  return (32 / (kHeadDim / Vec16<T>::kElems)) * steps_per_tile * kDecodeWarps;
+constexpr int DecodeRowsPerBlockTile() {
+  return (32 / (kHeadDim / Vec16<T>::kElems)) * kDecodeStepsPerTile * kDecodeWarps;
 }
 
-// Resident blocks asked of the compiler: 4 (16 warps per SM) up to 4 query heads a block;
-// unbounded, that kernel took 136 registers and 3 blocks, too few loads in flight to keep
-// HBM busy (ncu: 47 % DRAM throughput, 64 % with the bound). With 8 heads the per-lane
-// state does not fit 128 registers: the bound made it spill and run 2x slower, so none.
-template <int kGroup>
-constexpr int DecodeMinBlocksPerSm() {
-  return kGroup <= 4 ? 4 : 1;
-}
+// Resident blocks asked of the compiler: 4 (16 warps per SM); unbounded, the kernel took
+// 136 registers and 3 blocks, too few loads in flight to keep HBM busy (ncu: 47 % DRAM
+// throughput, 64 % with the bound).
+constexpr int kDecodeMinBlocksPerSm = 4;
 
 template <typename T, int kHeadDim, int kGroup>
-__global__ void __launch_bounds__(kDecodeThreads, DecodeMinBlocksPerSm<kGroup>())
+__global__ void __launch_bounds__(kDecodeThreads, kDecodeMinBlocksPerSm)
     DecodeAttentionSplitKKernel(const __grid_constant__ DecodeAttentionParams p) {
   using Vec = Vec16<T>;
   constexpr int kElems = Vec::kElems;
@@ -184,15 +181,18 @@ __global__ void __launch_bounds__(kDecodeThreads, DecodeMinBlocksPerSm<kGroup>()
   static_assert(kThreadsPerRow >= 1 && kThreadsPerRow <= 32 && 32 % kThreadsPerRow == 0,
                 "a row must be a power-of-two slice of a warp");
   constexpr int kRowsPerStep = 32 / kThreadsPerRow;
-  constexpr int kSteps = DecodeStepsPerTile<kGroup>();
+  static_assert(kGroup <= kDecodeMaxGroup, "larger groups take several head blocks");
+  constexpr int kSteps = kDecodeStepsPerTile;
   constexpr int kRowsPerWarpTile = kRowsPerStep * kSteps;
   constexpr int kRowsPerBlockTile = kRowsPerWarpTile * kDecodeWarps;
   constexpr unsigned kFullMask = 0xffffffffu;
 
-  const int chunk = blockIdx.x;
+  // The head blocks of one (segment, chunk) are neighbours in launch order, so they run
+  // at the same time and all but the first find the chunk's rows in L2.
+  const int chunk = blockIdx.x / p.head_blocks;
+  const int head_block = blockIdx.x % p.head_blocks;
   const int segment = blockIdx.y;
-  const int cache_index = blockIdx.z / p.head_blocks;
-  const int head_block = blockIdx.z % p.head_blocks;
+  const int cache_index = blockIdx.z;
   const FlatKVView& cache = p.caches[cache_index];
   if (segment >= cache.num_segments) return;
   const int group = index_math::QueryHeadsPerSegment(p.num_query_heads, cache.num_segments);
