@@ -1,6 +1,7 @@
 // ops::cuda::DecodeAttention(Batched): checks the inputs, picks the split-K chunk size,
 // dispatches dtype x head_dim x group width, launches the split-K kernel, which also
-// merges the chunks (kernels/cuda/decode_attention_kernel.cuh).
+// merges the chunks: on the CUDA cores (kernels/cuda/decode_attention_kernel.cuh) or, for
+// groups of 3+ heads in bf16/fp16, on the tensor cores (decode_attention_mma_kernel.cuh).
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/util/Exception.h>
@@ -9,10 +10,12 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <type_traits>
 
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cpu/reference_ops.h"
 #include "kernels/cuda/decode_attention_kernel.cuh"
+#include "kernels/cuda/decode_attention_mma_kernel.cuh"
 #include "kernels/cuda/launch_utils.h"
 #include "kernels/index_math.h"
 #include "util/error.h"
@@ -110,10 +113,21 @@ int ChooseChunkRows(const DecodePlan& plan, int rows_per_block_tile, int head_bl
   return last_chunk;
 }
 
-template <typename T, int kHeadDim, int kGroup>
+// kTensorCores: DecodeAttentionMmaKernel (kGroup = its 8 heads) instead of the CUDA-core
+// DecodeAttentionSplitKKernel; both take the same parameters and grid.
+template <typename T, int kHeadDim, int kGroup, bool kTensorCores>
 void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries) {
   DecodeAttentionParams& p = plan.params;
-  auto* split_kernel = cuda_kernels::DecodeAttentionSplitKKernel<T, kHeadDim, kGroup>;
+  void (*split_kernel)(DecodeAttentionParams) = nullptr;
+  int rows_per_block_tile = 0;
+  if constexpr (kTensorCores) {
+    static_assert(kGroup == cuda_kernels::kMmaGroup, "the mma kernel serves 8 heads a block");
+    split_kernel = cuda_kernels::DecodeAttentionMmaKernel<T, kHeadDim>;
+    rows_per_block_tile = cuda_kernels::kMmaRowsPerBlockTile;
+  } else {
+    split_kernel = cuda_kernels::DecodeAttentionSplitKKernel<T, kHeadDim, kGroup>;
+    rows_per_block_tile = cuda_kernels::DecodeRowsPerBlockTile<T, kHeadDim>();
+  }
   // Asked once per kernel instantiation: the driver query costs microseconds per call,
   // as much as the kernel itself at short contexts.
   static const int resident_blocks = [split_kernel] {
@@ -121,7 +135,6 @@ void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& querie
     cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, split_kernel, cuda_kernels::kDecodeThreads, 0);
     return std::max(blocks, 1);
   }();
-  const int rows_per_block_tile = cuda_kernels::DecodeRowsPerBlockTile<T, kHeadDim>();
   p.head_blocks = index_math::CeilDiv(plan.max_group, kGroup);
   p.chunk_rows = ChooseChunkRows(plan, rows_per_block_tile, p.head_blocks, resident_blocks);
   p.num_chunks = std::max(1, index_math::CeilDiv(plan.max_capacity, p.chunk_rows));
@@ -143,20 +156,24 @@ void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& querie
   const dim3 split_grid(p.num_chunks * p.head_blocks, plan.max_segments, p.num_caches);
   KVB_REQUIRE(split_grid.y <= 65535, kOp, ": ", split_grid.y, " segments exceed the launch limit");
   split_kernel<<<split_grid, cuda_kernels::kDecodeThreads, 0, stream>>>(p);
-  detail::CheckLaunch(kOp, "DecodeAttentionSplitKKernel");
+  detail::CheckLaunch(kOp, kTensorCores ? "DecodeAttentionMmaKernel" : "DecodeAttentionSplitKKernel");
 }
 
-// kGroup: query heads a block serves, the smallest of 1/2/4 that covers the largest group
-// of the launch; larger groups (G > 4) split over several head blocks, which run side by
-// side and read the segment from HBM once between them (the later ones hit L2). One block
-// of 8 heads needed 234 registers a thread and ran 2 blocks an SM, too few loads in
-// flight: at GQA 8 two blocks of 4 read 1.16-1.47x faster, four blocks of 2 lost at 128k
-// (A/B in kernels/cuda/README.md).
+// Groups of 1 or 2 heads read as fast as the copy allows on the CUDA cores (kernels/cuda/
+// README.md); larger groups go to the tensor cores for bf16 and fp16 on sm_80 and later,
+// 8 heads a block (G > 8: several head blocks, neighbours in launch order, so the later
+// ones find the rows in L2). fp32, or an older GPU, keeps the CUDA-core kernel with 4
+// heads a block: one block of 8 needed 234 registers a thread and ran 2 blocks an SM, and
+// at GQA 8 two blocks of 4 read 1.16-1.47x faster (A/B in kernels/cuda/README.md).
 template <typename T, int kHeadDim>
 void LaunchWithHeadDim(DecodePlan& plan, at::Tensor& out, const at::Tensor& queries) {
-  if (plan.max_group <= 1) return LaunchWithGroup<T, kHeadDim, 1>(plan, out, queries);
-  if (plan.max_group <= 2) return LaunchWithGroup<T, kHeadDim, 2>(plan, out, queries);
-  return LaunchWithGroup<T, kHeadDim, cuda_kernels::kDecodeMaxGroup>(plan, out, queries);
+  if (plan.max_group <= 1) return LaunchWithGroup<T, kHeadDim, 1, false>(plan, out, queries);
+  if (plan.max_group <= 2) return LaunchWithGroup<T, kHeadDim, 2, false>(plan, out, queries);
+  if constexpr (!std::is_same_v<T, float>) {
+    static const bool has_mma = at::cuda::getCurrentDeviceProperties()->major >= 8;
+    if (has_mma) return LaunchWithGroup<T, kHeadDim, cuda_kernels::kMmaGroup, true>(plan, out, queries);
+  }
+  return LaunchWithGroup<T, kHeadDim, cuda_kernels::kDecodeMaxGroup, false>(plan, out, queries);
 }
 
 template <typename T>

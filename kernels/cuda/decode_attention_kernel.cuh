@@ -13,7 +13,9 @@
 // chunks of its (cache, segment, head block) -- an atomic arrival counter tells it --
 // combines the partials and writes the output: no second kernel, whose launch and tail
 // cost as much as the whole read at 16k tokens. Softmax runs in the log2 domain
-// (queries pre-scaled by scale * log2 e).
+// (queries pre-scaled by scale * log2 e). The tensor-core kernel for larger groups
+// (decode_attention_mma_kernel.cuh) shares the block's work (ClaimBlockWork), the warp
+// states and everything after them (FinishChunk).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -154,6 +156,113 @@ __device__ void MergeChunkPartials(const DecodeAttentionParams& p, std::int64_t 
   }
 }
 
+// What one block owns: up to kGroup query heads of one segment of one cache, against the
+// rows [chunk_begin, chunk_end) of that segment.
+struct DecodeBlockWork {
+  int chunk = 0, head_block = 0, segment = 0, cache_index = 0;
+  int heads_here = 0;   // query heads this block serves (<= kGroup)
+  int first_head = 0;   // the first of them, within the cache
+  std::int64_t head0 = 0;  // the first of them over the launch: cache_index * H + first_head
+  int length = 0;       // the segment's rows
+  int chunk_begin = 0, chunk_end = 0;
+  std::int32_t segment_offset = 0;
+};
+
+// Reads this block's work from the grid: blockIdx.x = chunk * head_blocks + head block
+// (the head blocks of one chunk are neighbours in launch order, so they run at the same
+// time and all but the first find the chunk's rows in L2), blockIdx.y = segment,
+// blockIdx.z = cache. False when the block has nothing to read; for an empty segment the
+// first chunk's block writes its zeros first, as the reference gives.
+template <typename T, int kHeadDim, int kGroup>
+__device__ __forceinline__ bool ClaimBlockWork(const DecodeAttentionParams& p, DecodeBlockWork& w) {
+  w.chunk = blockIdx.x / p.head_blocks;
+  w.head_block = blockIdx.x % p.head_blocks;
+  w.segment = blockIdx.y;
+  w.cache_index = blockIdx.z;
+  const FlatKVView& cache = p.caches[w.cache_index];
+  if (w.segment >= cache.num_segments) return false;
+  const int group = index_math::QueryHeadsPerSegment(p.num_query_heads, cache.num_segments);
+  const int first_in_group = w.head_block * kGroup;
+  if (first_in_group >= group) return false;
+  w.heads_here = min(kGroup, group - first_in_group);
+  // min with capacity: a broken length must not read the next segment or past the buffer.
+  w.length = min(cache.length[w.segment], cache.capacity[w.segment]);
+  w.first_head = index_math::FirstQueryHeadOfSegment(w.segment, group) + first_in_group;
+  w.head0 = static_cast<std::int64_t>(w.cache_index) * p.num_query_heads + w.first_head;
+  if (w.length == 0) {
+    if (w.chunk == 0)
+      for (int i = threadIdx.x; i < w.heads_here * kHeadDim; i += kDecodeThreads)
+        static_cast<T*>(p.out)[w.head0 * kHeadDim + i] = FromFloat<T>(0.f);
+    return false;
+  }
+  w.chunk_begin = w.chunk * p.chunk_rows;
+  if (w.chunk_begin >= w.length) return false;
+  w.chunk_end = min(w.length, w.chunk_begin + p.chunk_rows);
+  w.segment_offset = cache.offset[w.segment];
+  return true;
+}
+
+// Each warp's online-softmax state per query head of the block: running max (log2
+// domain), sum of exp2(logit - max) and the unnormalised output; a warp that saw no row
+// has max -inf.
+template <int kGroup, int kHeadDim>
+struct DecodeWarpStates {
+  float max[kDecodeWarps][kGroup];
+  float sum[kDecodeWarps][kGroup];
+  float out[kDecodeWarps][kGroup][kHeadDim];
+};
+
+// The end of every decode block, once its warps have filled `states`: merge the warps
+// into the chunk's partial, arrive, and if this is the last chunk of its (cache, segment,
+// head block) to arrive, merge the chunks into the output.
+template <typename T, int kHeadDim, int kGroup>
+__device__ void FinishChunk(const DecodeAttentionParams& p, const DecodeBlockWork& w,
+                            const DecodeWarpStates<kGroup, kHeadDim>& states) {
+  __syncthreads();
+  // Warp 0 always saw the chunk's first row, so the block max is finite; a warp that saw
+  // no rows weighs exp2(-inf) = 0.
+  const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
+  for (int i = threadIdx.x; i < w.heads_here * kHeadDim; i += kDecodeThreads) {
+    const int g = i / kHeadDim;
+    const int dim = i % kHeadDim;
+    float block_max = -INFINITY;
+#pragma unroll
+    for (int warp = 0; warp < kDecodeWarps; ++warp) block_max = fmaxf(block_max, states.max[warp][g]);
+    float out = 0.f;
+    float sum = 0.f;
+#pragma unroll
+    for (int warp = 0; warp < kDecodeWarps; ++warp) {
+      const float weight = exp2f(states.max[warp][g] - block_max);
+      out = fmaf(weight, states.out[warp][g][dim], out);
+      sum = fmaf(weight, states.sum[warp][g], sum);
+    }
+    const std::int64_t slot = w.chunk * heads_total + w.head0 + g;
+    p.partial_out[slot * kHeadDim + dim] = out;
+    if (dim == 0) {
+      p.partial_max[slot] = block_max;
+      p.partial_sum[slot] = sum;
+    }
+  }
+
+  // Arrive; the last of the segment's chunks merges them (threadFenceReduction pattern:
+  // each thread's partial writes are visible device-wide before the block counts itself).
+  __shared__ bool merges;
+  __threadfence();
+  __syncthreads();
+  const int chunks = index_math::CeilDiv(w.length, p.chunk_rows);
+  if (threadIdx.x == 0) {
+    unsigned* arrivals =
+        p.arrivals + (static_cast<std::int64_t>(w.cache_index) * p.max_segments + w.segment) * p.head_blocks +
+        w.head_block;
+    merges = atomicAdd(arrivals, 1u) + 1 == static_cast<unsigned>(chunks);
+    if (merges) *arrivals = 0u;  // every other chunk has arrived: ready for the next launch
+  }
+  __syncthreads();
+  if (!merges) return;
+  __threadfence();
+  MergeChunkPartials<T, kHeadDim>(p, w.head0, w.heads_here, chunks);
+}
+
 // Query heads one block serves at most: a larger group is split over several head blocks
 // (the launcher's LaunchWithHeadDim says why).
 constexpr int kDecodeMaxGroup = 4;
@@ -187,33 +296,9 @@ __global__ void __launch_bounds__(kDecodeThreads, kDecodeMinBlocksPerSm)
   constexpr int kRowsPerBlockTile = kRowsPerWarpTile * kDecodeWarps;
   constexpr unsigned kFullMask = 0xffffffffu;
 
-  // The head blocks of one (segment, chunk) are neighbours in launch order, so they run
-  // at the same time and all but the first find the chunk's rows in L2.
-  const int chunk = blockIdx.x / p.head_blocks;
-  const int head_block = blockIdx.x % p.head_blocks;
-  const int segment = blockIdx.y;
-  const int cache_index = blockIdx.z;
-  const FlatKVView& cache = p.caches[cache_index];
-  if (segment >= cache.num_segments) return;
-  const int group = index_math::QueryHeadsPerSegment(p.num_query_heads, cache.num_segments);
-  const int first_in_group = head_block * kGroup;
-  if (first_in_group >= group) return;
-  const int heads_here = min(kGroup, group - first_in_group);
-  // min with capacity: a broken length must not read the next segment or past the buffer.
-  const int length = min(cache.length[segment], cache.capacity[segment]);
-  const int chunk_begin = chunk * p.chunk_rows;
-  const int first_head =
-      index_math::FirstQueryHeadOfSegment(segment, group) + first_in_group;  // within the cache
-  const std::int64_t head0 = static_cast<std::int64_t>(cache_index) * p.num_query_heads + first_head;
-  if (length == 0) {  // an empty segment attends to nothing: zeros, as the reference gives
-    if (chunk == 0)
-      for (int i = threadIdx.x; i < heads_here * kHeadDim; i += kDecodeThreads)
-        static_cast<T*>(p.out)[head0 * kHeadDim + i] = FromFloat<T>(0.f);
-    return;
-  }
-  if (chunk_begin >= length) return;  // block-uniform: before any barrier
-  const int chunk_end = min(length, chunk_begin + p.chunk_rows);
-  const std::int32_t segment_offset = cache.offset[segment];
+  DecodeBlockWork w;
+  if (!ClaimBlockWork<T, kHeadDim, kGroup>(p, w)) return;  // block-uniform: before any barrier
+  const FlatKVView& cache = p.caches[w.cache_index];
 
   const int warp = threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
@@ -221,13 +306,12 @@ __global__ void __launch_bounds__(kDecodeThreads, kDecodeMinBlocksPerSm)
   const int column = (lane % kThreadsPerRow) * kElems;
   const T* keys = static_cast<const T*>(cache.keys);
   const T* values = static_cast<const T*>(cache.values);
-  const T* queries = static_cast<const T*>(p.queries) +
-                     (static_cast<std::int64_t>(cache_index) * p.num_query_heads + first_head) * kHeadDim;
+  const T* queries = static_cast<const T*>(p.queries) + w.head0 * kHeadDim;
 
   float query[kGroup][kElems];
 #pragma unroll
   for (int g = 0; g < kGroup; ++g) {
-    if (g < heads_here) {
+    if (g < w.heads_here) {
       Vec::ToFloat(LoadVec16(queries + g * kHeadDim + column), query[g]);
 #pragma unroll
       for (int e = 0; e < kElems; ++e) query[g][e] *= p.scale_log2;
@@ -248,7 +332,7 @@ __global__ void __launch_bounds__(kDecodeThreads, kDecodeMinBlocksPerSm)
     for (int e = 0; e < kElems; ++e) accumulator[g][e] = 0.f;
   }
 
-  for (int tile = chunk_begin + warp * kRowsPerWarpTile; tile < chunk_end; tile += kRowsPerBlockTile) {
+  for (int tile = w.chunk_begin + warp * kRowsPerWarpTile; tile < w.chunk_end; tile += kRowsPerBlockTile) {
     // Issue every load of the tile first, so that each lane has 2 * kSteps reads in flight.
     uint4 key_raw[kSteps];
     uint4 value_raw[kSteps];
@@ -256,9 +340,9 @@ __global__ void __launch_bounds__(kDecodeThreads, kDecodeMinBlocksPerSm)
 #pragma unroll
     for (int step = 0; step < kSteps; ++step) {
       const int row = tile + step * kRowsPerStep + row_in_step;
-      valid[step] = row < chunk_end;
+      valid[step] = row < w.chunk_end;
       if (valid[step]) {
-        const std::int64_t element = index_math::SegmentRowElement(segment_offset, row, kHeadDim) + column;
+        const std::int64_t element = index_math::SegmentRowElement(w.segment_offset, row, kHeadDim) + column;
         key_raw[step] = LoadVec16(keys + element);
         value_raw[step] = LoadVec16(values + element);
       } else {
@@ -334,66 +418,22 @@ __global__ void __launch_bounds__(kDecodeThreads, kDecodeMinBlocksPerSm)
     }
   }
 
-  __shared__ float warp_max[kDecodeWarps][kGroup];
-  __shared__ float warp_sum[kDecodeWarps][kGroup];
-  __shared__ float warp_out[kDecodeWarps][kGroup][kHeadDim];
+  __shared__ DecodeWarpStates<kGroup, kHeadDim> states;
   if (lane == 0) {
 #pragma unroll
     for (int g = 0; g < kGroup; ++g) {
-      warp_max[warp][g] = running_max[g];
-      warp_sum[warp][g] = running_sum[g];
+      states.max[warp][g] = running_max[g];
+      states.sum[warp][g] = running_sum[g];
     }
   }
   if (row_in_step == 0) {
 #pragma unroll
     for (int g = 0; g < kGroup; ++g) {
 #pragma unroll
-      for (int e = 0; e < kElems; ++e) warp_out[warp][g][column + e] = accumulator[g][e];
+      for (int e = 0; e < kElems; ++e) states.out[warp][g][column + e] = accumulator[g][e];
     }
   }
-  __syncthreads();
-
-  // Merge the warps (a warp that saw no rows has max -inf and weighs 0; warp 0 always
-  // saw the chunk's first row, so the block max is finite) and write the chunk's partial.
-  const std::int64_t heads_total = static_cast<std::int64_t>(p.num_caches) * p.num_query_heads;
-  for (int i = threadIdx.x; i < heads_here * kHeadDim; i += kDecodeThreads) {
-    const int g = i / kHeadDim;
-    const int dim = i % kHeadDim;
-    float block_max = -INFINITY;
-#pragma unroll
-    for (int w = 0; w < kDecodeWarps; ++w) block_max = fmaxf(block_max, warp_max[w][g]);
-    float out = 0.f;
-    float sum = 0.f;
-#pragma unroll
-    for (int w = 0; w < kDecodeWarps; ++w) {
-      const float weight = exp2f(warp_max[w][g] - block_max);
-      out = fmaf(weight, warp_out[w][g][dim], out);
-      sum = fmaf(weight, warp_sum[w][g], sum);
-    }
-    const std::int64_t slot = chunk * heads_total + head0 + g;
-    p.partial_out[slot * kHeadDim + dim] = out;
-    if (dim == 0) {
-      p.partial_max[slot] = block_max;
-      p.partial_sum[slot] = sum;
-    }
-  }
-
-  // Arrive; the last of the segment's chunks merges them (threadFenceReduction pattern:
-  // each thread's partial writes are visible device-wide before the block counts itself).
-  __shared__ bool merges;
-  __threadfence();
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    const int chunks = index_math::CeilDiv(length, p.chunk_rows);
-    unsigned* arrivals =
-        p.arrivals + (static_cast<std::int64_t>(cache_index) * p.max_segments + segment) * p.head_blocks + head_block;
-    merges = atomicAdd(arrivals, 1u) + 1 == static_cast<unsigned>(chunks);
-    if (merges) *arrivals = 0u;  // every other chunk has arrived: ready for the next launch
-  }
-  __syncthreads();
-  if (!merges) return;
-  __threadfence();
-  MergeChunkPartials<T, kHeadDim>(p, head0, heads_here, index_math::CeilDiv(length, p.chunk_rows));
+  FinishChunk<T, kHeadDim, kGroup>(p, w, states);
 }
 
 }  // namespace kvb::cuda_kernels
