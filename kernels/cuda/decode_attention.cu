@@ -159,8 +159,9 @@ void LaunchWithGroup(DecodePlan& plan, at::Tensor& out, const at::Tensor& querie
   detail::CheckLaunch(kOp, kTensorCores ? "DecodeAttentionMmaKernel" : "DecodeAttentionSplitKKernel");
 }
 
-// Groups of 1 or 2 heads read as fast as the copy allows on the CUDA cores (kernels/cuda/
-// README.md); larger groups go to the tensor cores for bf16 and fp16 on sm_80 and later,
+// Groups of 1 or 2 heads stay on the CUDA cores: their work per byte read is at most a
+// quarter of GQA 8's, and an n8 mma would be mostly padding (not yet measured against the
+// mma kernel). Larger groups go to the tensor cores for bf16 and fp16 on sm_80 and later,
 // 8 heads a block (G > 8: several head blocks, neighbours in launch order, so the later
 // ones find the rows in L2). fp32, or an older GPU, keeps the CUDA-core kernel with 4
 // heads a block: one block of 8 needed 234 registers a thread and ran 2 blocks an SM, and
@@ -170,7 +171,7 @@ void LaunchWithHeadDim(DecodePlan& plan, at::Tensor& out, const at::Tensor& quer
   if (plan.max_group <= 1) return LaunchWithGroup<T, kHeadDim, 1, false>(plan, out, queries);
   if (plan.max_group <= 2) return LaunchWithGroup<T, kHeadDim, 2, false>(plan, out, queries);
   if constexpr (!std::is_same_v<T, float>) {
-    static const bool has_mma = at::cuda::getCurrentDeviceProperties()->major >= 8;
+    static const bool has_mma = at::cuda::getCurrentDeviceProperties()->major >= 8;  // asked once a process
     if (has_mma) return LaunchWithGroup<T, kHeadDim, cuda_kernels::kMmaGroup, true>(plan, out, queries);
   }
   return LaunchWithGroup<T, kHeadDim, cuda_kernels::kDecodeMaxGroup, false>(plan, out, queries);
