@@ -18,6 +18,7 @@
 #include "kernels/cuda/decode_attention_mma_kernel.cuh"
 #include "kernels/cuda/launch_utils.h"
 #include "kernels/index_math.h"
+#include "kernels/split_k_plan.h"
 #include "util/error.h"
 
 namespace kvb::ops::cuda {
@@ -27,10 +28,6 @@ using cuda_kernels::DecodeAttentionParams;
 using cuda_kernels::kDecodeMaxCachesPerLaunch;
 
 constexpr const char* kOp = "decode_attention";
-// Fewer rows per chunk make the partials (G * d floats written and read back per chunk)
-// a noticeable share of the traffic: 256 rows of K and V at d = 128 are 128 KiB against
-// at most 4 KiB of partials.
-constexpr int kMinChunkRows = 256;
 
 
 // The split kernel's arrival counters (DecodeAttentionParams::arrivals): one zeroed
@@ -71,46 +68,17 @@ struct DecodePlan {
   int max_capacity = 0;
 };
 
-// Chunk size: the one that minimises the predicted time, (waves of resident blocks) x
-// (rows a block reads + a per-block overhead), over tile multiples from kMinChunkRows. A
-// launch of 1.3 waves costs two full waves, so whole waves matter more than block count.
-// Blocks are estimated from the mean capacity (capacities, not lengths: fixed during
-// decoding, so a captured CUDA graph stays valid); chunks past a segment's length exit at
-// once. The ncu profile that motivated this: 520 blocks at 3 resident per SM = 1.31 waves.
+// The split-K chunk (kernels/split_k_plan.h) on this device.
 int ChooseChunkRows(const DecodePlan& plan, int rows_per_block_tile, int head_blocks, int resident_blocks) {
-  // Decoding asks the same question every step and layer (capacities are fixed): remember
-  // the last answer per thread.
-  struct Key {
-    std::int64_t total_rows, total_segments;
-    int max_capacity, tile, head_blocks, resident;
-    bool operator==(const Key& o) const {
-      return total_rows == o.total_rows && total_segments == o.total_segments && max_capacity == o.max_capacity &&
-             tile == o.tile && head_blocks == o.head_blocks && resident == o.resident;
-    }
-  };
-  thread_local Key last_key{-1, -1, -1, -1, -1, -1};
-  thread_local int last_chunk = 0;
-  const Key key{plan.total_rows, plan.total_segments, plan.max_capacity, rows_per_block_tile, head_blocks, resident_blocks};
-  if (key == last_key) return last_chunk;
-  constexpr std::int64_t kBlockOverheadRows = 64;  // epilogue + partial write, in row-reads
-  constexpr std::int64_t kMaxChunkRows = 16384;
-  const cudaDeviceProp* properties = at::cuda::getCurrentDeviceProperties();
-  const std::int64_t per_wave = std::max<std::int64_t>(1, std::int64_t{properties->multiProcessorCount} * resident_blocks);
-  const std::int64_t tile = rows_per_block_tile;
-  const auto round_up = [tile](std::int64_t rows) { return (rows + tile - 1) / tile * tile; };
-  const std::int64_t whole_segment = round_up(std::max(plan.max_capacity, 1));
-  const std::int64_t segments = std::max<std::int64_t>(1, plan.total_segments) * head_blocks;
-  const std::int64_t mean_rows = std::max<std::int64_t>(1, plan.total_rows / std::max<std::int64_t>(1, plan.total_segments));
-  std::int64_t best = std::min(whole_segment, round_up(kMinChunkRows));
-  double best_cost = 1e300;
-  for (std::int64_t chunk = round_up(kMinChunkRows); chunk <= std::min(whole_segment, kMaxChunkRows); chunk += tile) {
-    const std::int64_t blocks = segments * ((mean_rows + chunk - 1) / chunk);
-    const double cost = static_cast<double>((blocks + per_wave - 1) / per_wave) * static_cast<double>(chunk + kBlockOverheadRows);
-    if (cost < best_cost) best_cost = cost, best = chunk;
-  }
-  last_key = key;
-  last_chunk = static_cast<int>(best);
-  return last_chunk;
+  SplitKShape shape;
+  shape.total_rows = plan.total_rows;
+  shape.total_segments = plan.total_segments;
+  shape.max_capacity = plan.max_capacity;
+  shape.rows_per_block_tile = rows_per_block_tile;
+  shape.head_blocks = head_blocks;
+  shape.blocks_per_wave =
+      static_cast<std::int64_t>(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * resident_blocks;
+  return ChooseSplitKChunkRows(shape);
 }
 
 // kTensorCores: DecodeAttentionMmaKernel (kGroup = its 8 heads) instead of the CUDA-core
