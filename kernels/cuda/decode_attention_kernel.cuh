@@ -161,8 +161,7 @@ __device__ void MergeChunkPartials(const DecodeAttentionParams& p, std::int64_t 
 struct DecodeBlockWork {
   int chunk = 0, head_block = 0, segment = 0, cache_index = 0;
   int heads_here = 0;   // query heads this block serves (<= kGroup)
-  int first_head = 0;   // the first of them, within the cache
-  std::int64_t head0 = 0;  // the first of them over the launch: cache_index * H + first_head
+  std::int64_t head0 = 0;  // the first of them, over the launch (cache_index * H + head)
   int length = 0;       // the segment's rows
   int chunk_begin = 0, chunk_end = 0;
   std::int32_t segment_offset = 0;
@@ -187,8 +186,8 @@ __device__ __forceinline__ bool ClaimBlockWork(const DecodeAttentionParams& p, D
   w.heads_here = min(kGroup, group - first_in_group);
   // min with capacity: a broken length must not read the next segment or past the buffer.
   w.length = min(cache.length[w.segment], cache.capacity[w.segment]);
-  w.first_head = index_math::FirstQueryHeadOfSegment(w.segment, group) + first_in_group;
-  w.head0 = static_cast<std::int64_t>(w.cache_index) * p.num_query_heads + w.first_head;
+  const int first_head = index_math::FirstQueryHeadOfSegment(w.segment, group) + first_in_group;  // within the cache
+  w.head0 = static_cast<std::int64_t>(w.cache_index) * p.num_query_heads + first_head;
   if (w.length == 0) {
     if (w.chunk == 0)
       for (int i = threadIdx.x; i < w.heads_here * kHeadDim; i += kDecodeThreads)

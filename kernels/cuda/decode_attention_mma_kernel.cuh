@@ -193,17 +193,15 @@ __global__ void __launch_bounds__(kDecodeThreads, kMmaMinBlocksPerSm)
     }
 
     // P^T as B fragments, hi and lo terms: rows 2t, 2t + 1 (and + 8) of head g.
-    std::uint32_t p_hi[2], p_lo[2];
+    std::uint32_t b_hi[2], b_lo[2];
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       const std::uint32_t hi = Ops::Pack(weight[r][0], weight[r][1]);
       const float2 rounded = Ops::Unpack(hi);
       const std::uint32_t lo = Ops::Pack(weight[r][0] - rounded.x, weight[r][1] - rounded.y);
-      p_hi[r] = Transpose8x8(hi);
-      p_lo[r] = Transpose8x8(lo);
+      b_hi[r] = Transpose8x8(hi);
+      b_lo[r] = Transpose8x8(lo);
     }
-    const std::uint32_t b_hi[2] = {p_hi[0], p_hi[1]};
-    const std::uint32_t b_lo[2] = {p_lo[0], p_lo[1]};
 
     // Output: M tile m holds dims 64 (m / 4) + 8 g + 2 (m % 4) (+ 1) of the lane group;
     // a byte permute pairs rows 2t and 2t + 1 (and + 8) of one dim.
