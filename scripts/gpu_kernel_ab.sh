@@ -9,7 +9,10 @@
 #            git show REV:kernels/cuda/$f > $d/kernels/cuda/$f; done
 #   there: bash scripts/gpu_kernel_ab.sh .gpu-deps/ab/base [more variant folders]   (carry .gpu-deps)
 # KVB_AB_FILTER narrows the benchmark rows (default: ctx 4k-128k x GQA 4/8 x uniform/skewed,
-# hd 128, replayed from a CUDA graph); KVB_AB_MIN_TIME the seconds per repetition (default 0.5).
+# hd 128, replayed from a CUDA graph); KVB_AB_MIN_TIME the seconds per repetition (default 0.5);
+# KVB_AB_TEST=1 also builds and runs kernels_decode_attention_cuda_test on every side (a
+# faster variant that gives wrong numbers is no candidate). Two tables: copy_ratio (against
+# a 512 MiB copy) and same_copy_ratio (against a copy moving the same bytes).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -22,17 +25,27 @@ rm -rf "$saved" && mkdir -p "$saved"
 restore() { cp -r "$saved/." "$root/"; }  # the tree's files back, whatever happens
 trap restore EXIT
 
+test_target=kernels_decode_attention_cuda_test
 bench_medians() {  # $1: output file
-  bash scripts/gpu_build.sh kvb_decode_attention_bench || exit 1
+  if [ "${KVB_AB_TEST:-0}" = 1 ]; then
+    bash scripts/gpu_build.sh kvb_decode_attention_bench $test_target || exit 1
+    local test_bin
+    test_bin=$(find build-gpu -name $test_target -type f | head -1)
+    if "$test_bin" >"$1.test" 2>&1; then echo "$(basename "$1"): $test_target passed ($(grep -c '^\[       OK' "$1.test") tests)"
+    else echo "$(basename "$1"): $test_target FAILED"; grep -E '^\[  FAILED' "$1.test" | head; fi
+  else
+    bash scripts/gpu_build.sh kvb_decode_attention_bench || exit 1
+  fi
   "$(find build-gpu -name kvb_decode_attention_bench -type f | head -1)" --benchmark_filter="$filter" \
     --benchmark_repetitions=3 --benchmark_min_time="${KVB_AB_MIN_TIME:-0.5}" --benchmark_report_aggregates_only=true 2>&1 | grep -E "median|device-to-device" >"$1"
 }
-ratios() {  # benchmark name -> median copy_ratio
-  awk '/median/{sub("/manual_time_median","",$1); for(i=2;i<=NF;i++) if($i~/^copy_ratio=/) print $1, substr($i,12)}' "$1" | sort
+ratios() {  # $1: counter, $2: bench output -> benchmark name, median of the counter
+  awk -v key="$1=" '/median/{sub("/manual_time_median","",$1); for(i=2;i<=NF;i++) if(index($i,key)==1) print $1, substr($i,length(key)+1)}' "$2" | sort
 }
+counters="copy_ratio same_copy_ratio"
 
 bench_medians "$out/ab_tree.txt"
-ratios "$out/ab_tree.txt" >/tmp/ab_table
+for counter in $counters; do ratios $counter "$out/ab_tree.txt" >/tmp/ab_table.$counter; done
 header="tree"
 for variant in "$@"; do
   (cd "$variant" && find . -type f) | while read -r file; do
@@ -42,10 +55,14 @@ for variant in "$@"; do
   done
   name=$(basename "$variant")
   bench_medians "$out/ab_$name.txt"
-  join /tmp/ab_table <(ratios "$out/ab_$name.txt") >/tmp/ab_joined && mv /tmp/ab_joined /tmp/ab_table
+  for counter in $counters; do
+    join /tmp/ab_table.$counter <(ratios $counter "$out/ab_$name.txt") >/tmp/ab_joined && mv /tmp/ab_joined /tmp/ab_table.$counter
+  done
   header="$header $name"
   restore
 done
 grep -h device-to-device "$out/ab_tree.txt"
-printf '%-66s' benchmark; for h in $header; do printf ' %9s' "$h"; done; echo
-awk '{printf "%-66s", $1; for (i = 2; i <= NF; i++) printf " %9.3f", $i; print ""}' /tmp/ab_table
+for counter in $counters; do
+  echo; printf '%-66s' "$counter"; for h in $header; do printf ' %9s' "$h"; done; echo
+  awk '{printf "%-66s", $1; for (i = 2; i <= NF; i++) printf " %9.3f", $i; print ""}' /tmp/ab_table.$counter
+done
