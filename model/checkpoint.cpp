@@ -107,6 +107,24 @@ CheckpointSummary InspectCheckpoint(const std::filesystem::path& dir) {
   return summary;
 }
 
+// Concatenates `parts` along dim 0 into one tensor and makes each part a row range of it
+// (a contiguous view), so the parts are stored once. Undefined parts (no bias): undefined.
+at::Tensor FuseRows(std::initializer_list<at::Tensor*> parts) {
+  std::vector<at::Tensor> tensors;
+  for (at::Tensor* part : parts) {
+    if (!part->defined()) return at::Tensor();
+    tensors.push_back(*part);
+  }
+  at::Tensor fused = at::cat(tensors, 0);
+  std::int64_t row = 0;
+  for (at::Tensor* part : parts) {
+    const std::int64_t rows = part->size(0);
+    *part = fused.narrow(0, row, rows);
+    row += rows;
+  }
+  return fused;
+}
+
 ModelWeights LoadWeights(const std::filesystem::path& dir, const ModelConfig& config,
                          const WeightLoadOptions& options) {
   const CheckpointFiles files(dir);
@@ -160,6 +178,10 @@ ModelWeights LoadWeights(const std::filesystem::path& dir, const ModelConfig& co
       layer.up_bias = load(prefix + "mlp.up_proj.bias", {inter});
       layer.down_bias = load(prefix + "mlp.down_proj.bias", {hidden});
     }
+    layer.qkv_proj = FuseRows({&layer.q_proj, &layer.k_proj, &layer.v_proj});
+    layer.qkv_bias = FuseRows({&layer.q_bias, &layer.k_bias, &layer.v_bias});
+    layer.gate_up_proj = FuseRows({&layer.gate_proj, &layer.up_proj});
+    layer.gate_up_bias = FuseRows({&layer.gate_bias, &layer.up_bias});
     weights.layers.push_back(std::move(layer));
   }
   return weights;

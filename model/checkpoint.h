@@ -14,7 +14,10 @@
 namespace kvb {
 
 // One decoder layer. Linear weights are [out, in] as stored; optional biases and q/k
-// norms are undefined tensors when the config says the family has none.
+// norms are undefined tensors when the config says the family has none. The projections
+// that read the same input are stored once, side by side (qkv_proj = [q; k; v], gate_up_proj
+// = [gate; up] along the output dim), so a decode step reads them in one GEMV instead of
+// three and two; q_proj .. up_proj are row ranges of them (views, no second copy).
 struct LayerWeights {
   at::Tensor input_norm;           // [hidden]
   at::Tensor q_proj, q_bias;       // [H*d, hidden], [H*d]
@@ -26,6 +29,8 @@ struct LayerWeights {
   at::Tensor gate_proj, gate_bias;  // [intermediate, hidden]
   at::Tensor up_proj, up_bias;      // [intermediate, hidden]
   at::Tensor down_proj, down_bias;  // [hidden, intermediate]
+  at::Tensor qkv_proj, qkv_bias;          // [(H + 2 H_kv) d, hidden], [(H + 2 H_kv) d]
+  at::Tensor gate_up_proj, gate_up_bias;  // [2 intermediate, hidden], [2 intermediate]
 };
 
 struct ModelWeights {

@@ -86,15 +86,20 @@ Decoder::Qkv Decoder::ProjectQkv(const LayerWeights& w, const at::Tensor& normed
                                  const at::Tensor& sin) const {
   const std::int64_t n = normed.size(0);
   const int d = config_.head_dim;
-  at::Tensor q = Linear(normed, w.q_proj, w.q_bias).view({n, config_.num_heads, d});
-  at::Tensor k = Linear(normed, w.k_proj, w.k_bias).view({n, config_.num_kv_heads, d});
-  at::Tensor v = Linear(normed, w.v_proj, w.v_bias).view({n, config_.num_kv_heads, d});
+  const std::int64_t heads = config_.num_heads, kv_heads = config_.num_kv_heads;
+  // One GEMM for q, k and v; the rows of its output are [q heads | k heads | v heads].
+  const at::Tensor qkv = Linear(normed, w.qkv_proj, w.qkv_bias).view({n, heads + 2 * kv_heads, d});
+  const at::Tensor v = qkv.narrow(1, heads + kv_heads, kv_heads);
+  at::Tensor q, k;
   if (config_.qk_norm) {
-    q = RmsNorm(q, w.q_norm);
-    k = RmsNorm(k, w.k_norm);
+    q = RotaryEmbedding::Apply(RmsNorm(qkv.narrow(1, 0, heads), w.q_norm).transpose(0, 1), cos, sin);
+    k = RotaryEmbedding::Apply(RmsNorm(qkv.narrow(1, heads, kv_heads), w.k_norm).transpose(0, 1), cos, sin);
+  } else {
+    // q and k rotated together: the same elementwise ops, half the kernel launches.
+    const at::Tensor rotated = RotaryEmbedding::Apply(qkv.narrow(1, 0, heads + kv_heads).transpose(0, 1), cos, sin);
+    q = rotated.narrow(0, 0, heads);
+    k = rotated.narrow(0, heads, kv_heads);
   }
-  q = RotaryEmbedding::Apply(q.transpose(0, 1), cos, sin);
-  k = RotaryEmbedding::Apply(k.transpose(0, 1), cos, sin);
   return Qkv{q.contiguous(), k.contiguous(), v.transpose(0, 1).contiguous()};
 }
 
@@ -132,8 +137,9 @@ at::Tensor Decoder::PromptAttention(const Qkv& qkv) const {
 }
 
 at::Tensor Decoder::Mlp(const LayerWeights& w, const at::Tensor& x) const {
-  const at::Tensor gate = at::silu(Linear(x, w.gate_proj, w.gate_bias));
-  return Linear(gate * Linear(x, w.up_proj, w.up_bias), w.down_proj, w.down_bias);
+  const std::int64_t width = w.down_proj.size(1);
+  const at::Tensor gate_up = Linear(x, w.gate_up_proj, w.gate_up_bias);  // [rows, gate | up]
+  return Linear(at::silu(gate_up.narrow(-1, 0, width)) * gate_up.narrow(-1, width, width), w.down_proj, w.down_bias);
 }
 
 // The MLP over blocks of prompt rows: its [rows, intermediate] activations are the
