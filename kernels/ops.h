@@ -37,6 +37,13 @@ void Append(LayerKV& layer, const at::Tensor& keys, const at::Tensor& values);
 //   S == H under granularity: query_head). Returns [H, d] model dtype; softmax in fp32.
 at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, double softmax_scale);
 
+// RMSNorm over the last dim as the Llama family's reference rounds it: x / rms(x) in
+// fp32, rounded to x's dtype, times `weight` in that dtype.
+//   x: [..., width]; weight: [width], x's dtype. Returns x's shape and dtype.
+// Not a cache op, but the decoder calls it twice per layer per decode step: on CUDA one
+// kernel instead of the reference's eight elementwise and reduction launches.
+at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
 // The batched forms for N caches decoded together (N configurations of one sample, the
 // decoder's batched decode step). On CUDA each is one launch over every segment of the N
 // layers; elsewhere they loop over the single-cache ops, so results are the same.

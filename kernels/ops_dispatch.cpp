@@ -31,6 +31,13 @@ at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys
   return reference::WindowScores(window_queries, keys, options);
 }
 
+at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+#if defined(KVB_WITH_CUDA)
+  if (x.is_cuda()) return cuda::RmsNorm(x, weight, eps);
+#endif
+  return reference::RmsNorm(x, weight, eps);
+}
+
 KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts) {
 #if defined(KVB_WITH_CUDA)
   if (scores.is_cuda()) return cuda::SelectTopK(scores, counts);

@@ -77,9 +77,7 @@ std::int64_t Decoder::ParameterCount() const {
 
 // RMSNorm in fp32, scaled in the model dtype (as the reference implementation rounds).
 at::Tensor Decoder::RmsNorm(const at::Tensor& x, const at::Tensor& weight) const {
-  const at::Tensor x32 = x.to(at::kFloat);
-  const at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + config_.rms_norm_eps);
-  return weight * normed.to(x.scalar_type());
+  return ops::RmsNorm(x, weight, config_.rms_norm_eps);
 }
 
 Decoder::Qkv Decoder::ProjectQkv(const LayerWeights& w, const at::Tensor& normed, const at::Tensor& cos,

@@ -12,6 +12,7 @@ at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, doub
 LayerKV Compact(const at::Tensor& keys, const at::Tensor& values, const KeptPositions& kept,
                 std::int64_t extra_capacity);
 KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts);
+at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys, const WindowScoreOptions& options);
 
 }  // namespace kvb::ops::reference

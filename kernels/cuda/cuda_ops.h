@@ -39,6 +39,11 @@ bool HasDecodeAttentionKernel(std::int64_t head_dim);
 at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers,
                                   const at::Tensor& queries, double softmax_scale);
 
+// ops::RmsNorm on the device: one block per row; the sum of squares in fp32 in a fixed
+// order (so equal to the reference up to summation order and rsqrt rounding). x of any
+// layout (made contiguous), weight in x's dtype; other dtype pairs use the reference.
+at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
 // ops::WindowScores on the device in two passes over the keys (row softmax statistics,
 // then scores), never holding the [H, w, L] logits; same contract and rounding as the
 // reference, sums in a fixed order (so equal up to summation order). Any head_dim.

@@ -1,0 +1,74 @@
+// cuda::RmsNorm against the ATen reference (ops::RmsNorm on the CPU) on the same inputs:
+// every element within one rounding step of the output dtype (the sums differ in order,
+// rsqrtf in its last bits), and nearly every element bit for bit, which only a kernel
+// that rounds twice as the reference does (x * rstd, then weight * that) achieves. Label gpu.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/cuda_ops.h"
+#include "kernels/ops.h"
+#include "tests/kernels/cuda_test_util.h"
+#include "util/error.h"
+
+namespace kvb::testing {
+namespace {
+
+Tolerance OneRoundingOf(at::ScalarType dtype) {
+  if (dtype == at::kBFloat16) return {1e-6, 1.0 / 64, "bf16: a flipped rounding of x * rstd, then of the product"};
+  if (dtype == at::kHalf) return {1e-6, 1.0 / 512, "fp16: a flipped rounding of x * rstd, then of the product"};
+  return {1e-6, 1e-5, "fp32: summation order and rsqrtf"};
+}
+
+double ExactFraction(const at::Tensor& actual, const at::Tensor& expected) {
+  return BitsOf(actual).eq(BitsOf(expected)).to(at::kDouble).mean().item<double>();
+}
+
+TEST(RmsNormCudaTest, MatchesAtenReference) {
+  KVB_SKIP_WITHOUT_CUDA();
+  const std::vector<std::vector<std::int64_t>> shapes = {{1, 64},   {3, 128},  {37, 576},
+                                                         {2, 4096}, {5, 4100}, {4, 3, 128}};
+  std::uint64_t seed = 900;
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+    for (const auto& shape : shapes) {
+      at::manual_seed(++seed);
+      const std::int64_t width = shape.back();
+      // Offset from zero (never zeros) and spread over a few binades.
+      const at::Tensor x = (at::randn(shape) * 3.0 + 0.5).to(dtype);
+      const at::Tensor weight = (at::randn({width}) + 1.0).to(dtype);
+      const double eps = seed % 2 == 0 ? 1e-5 : 1e-6;
+      const at::Tensor expected = ops::RmsNorm(x, weight, eps);
+      const at::Tensor actual = ops::cuda::RmsNorm(x.cuda(), weight.cuda(), eps);
+      const std::string context = StrCat("dtype=", dtype, " shape=", at::IntArrayRef(shape), " seed=", seed);
+      EXPECT_EQ(actual.scalar_type(), dtype) << context;
+      EXPECT_TRUE(AllClose(actual, expected, OneRoundingOf(dtype), context));
+      if (dtype != at::kFloat) EXPECT_GE(ExactFraction(actual, expected), 0.99) << context;
+    }
+  }
+}
+
+TEST(RmsNormCudaTest, NonContiguousInputAndDispatch) {
+  KVB_SKIP_WITHOUT_CUDA();
+  at::manual_seed(77);
+  // The qk-norm case: heads of one projection output, a strided view.
+  const at::Tensor wide = (at::randn({3, 10, 128}) + 0.25).to(at::kBFloat16);
+  const at::Tensor x = wide.narrow(1, 2, 5);
+  const at::Tensor weight = at::randn({128}).to(at::kBFloat16);
+  const at::Tensor expected = ops::RmsNorm(x, weight, 1e-6);
+  const at::Tensor actual = ops::RmsNorm(x.cuda(), weight.cuda(), 1e-6);  // ops:: routes CUDA tensors here
+  EXPECT_TRUE(actual.is_cuda());
+  EXPECT_TRUE(AllClose(actual, expected, OneRoundingOf(at::kBFloat16), "strided view"));
+  EXPECT_GE(ExactFraction(actual, expected), 0.99);
+}
+
+TEST(RmsNormCudaTest, RejectsAWeightOfTheWrongWidth) {
+  KVB_SKIP_WITHOUT_CUDA();
+  const at::Tensor x = at::randn({2, 64}, at::TensorOptions().device(at::kCUDA));
+  const at::Tensor weight = at::randn({63}, at::TensorOptions().device(at::kCUDA));
+  EXPECT_THROW(ops::cuda::RmsNorm(x, weight, 1e-6), Error);
+}
+
+}  // namespace
+}  // namespace kvb::testing
