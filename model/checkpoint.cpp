@@ -107,6 +107,8 @@ CheckpointSummary InspectCheckpoint(const std::filesystem::path& dir) {
   return summary;
 }
 
+namespace {
+
 // Concatenates `parts` along dim 0 into one tensor and makes each part a row range of it
 // (a contiguous view), so the parts are stored once. Undefined parts (no bias): undefined.
 at::Tensor FuseRows(std::initializer_list<at::Tensor*> parts) {
@@ -124,6 +126,8 @@ at::Tensor FuseRows(std::initializer_list<at::Tensor*> parts) {
   }
   return fused;
 }
+
+}  // namespace
 
 ModelWeights LoadWeights(const std::filesystem::path& dir, const ModelConfig& config,
                          const WeightLoadOptions& options) {
