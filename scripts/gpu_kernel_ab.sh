@@ -27,14 +27,14 @@ trap restore EXIT
 
 test_target=kernels_decode_attention_cuda_test
 bench_medians() {  # $1: output file
+  local targets=kvb_decode_attention_bench
+  [ "${KVB_AB_TEST:-0}" = 1 ] && targets="$targets $test_target"
+  bash scripts/gpu_build.sh $targets || exit 1
   if [ "${KVB_AB_TEST:-0}" = 1 ]; then
-    bash scripts/gpu_build.sh kvb_decode_attention_bench $test_target || exit 1
     local test_bin
     test_bin=$(find build-gpu -name $test_target -type f | head -1)
     if "$test_bin" >"$1.test" 2>&1; then echo "$(basename "$1"): $test_target passed ($(grep -c '^\[       OK' "$1.test") tests)"
     else echo "$(basename "$1"): $test_target FAILED"; grep -E '^\[  FAILED' "$1.test" | head; fi
-  else
-    bash scripts/gpu_build.sh kvb_decode_attention_bench || exit 1
   fi
   "$(find build-gpu -name kvb_decode_attention_bench -type f | head -1)" --benchmark_filter="$filter" \
     --benchmark_repetitions=3 --benchmark_min_time="${KVB_AB_MIN_TIME:-0.5}" --benchmark_report_aggregates_only=true 2>&1 | grep -E "median|device-to-device" >"$1"

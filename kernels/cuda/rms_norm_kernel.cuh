@@ -15,18 +15,13 @@ namespace kvb::cuda_kernels {
 constexpr int kRmsNormThreads = 256;
 
 template <typename T>
-__device__ __forceinline__ float ElementToFloat(T value) {
-  return static_cast<float>(value);
-}
-
-template <typename T>
 __global__ void __launch_bounds__(kRmsNormThreads)
     RmsNormKernel(const T* __restrict__ x, const T* __restrict__ weight, T* __restrict__ out, int width, float eps) {
   const std::int64_t row = blockIdx.x;
   const T* in = x + row * width;
   float sum = 0.f;
   for (int i = threadIdx.x; i < width; i += kRmsNormThreads) {
-    const float value = ElementToFloat(in[i]);
+    const float value = static_cast<float>(in[i]);
     sum = fmaf(value, value, sum);
   }
 #pragma unroll
@@ -44,8 +39,8 @@ __global__ void __launch_bounds__(kRmsNormThreads)
   __syncthreads();
   T* target = out + row * width;
   for (int i = threadIdx.x; i < width; i += kRmsNormThreads) {
-    const float normed = ElementToFloat(FromFloat<T>(ElementToFloat(in[i]) * rstd));
-    target[i] = FromFloat<T>(ElementToFloat(weight[i]) * normed);
+    const float normed = static_cast<float>(FromFloat<T>(static_cast<float>(in[i]) * rstd));
+    target[i] = FromFloat<T>(static_cast<float>(weight[i]) * normed);
   }
 }
 
