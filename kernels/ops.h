@@ -44,6 +44,11 @@ at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, doub
 // kernel instead of the reference's eight elementwise and reduction launches.
 at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
+// RoPE: x * cos + rotate_half(x) * sin, each product and the sum rounded to the dtype as
+// transformers does; x [heads, n, d], cos/sin [n, d] (other broadcastable shapes too).
+// On CUDA the decoder's case is one kernel with the same bits instead of five launches.
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
 // The batched forms for N caches decoded together (N configurations of one sample, the
 // decoder's batched decode step). On CUDA each is one launch over every segment of the N
 // layers; elsewhere they loop over the single-cache ops, so results are the same.

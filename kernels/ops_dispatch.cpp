@@ -38,6 +38,13 @@ at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return reference::RmsNorm(x, weight, eps);
 }
 
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+#if defined(KVB_WITH_CUDA)
+  if (x.is_cuda()) return cuda::ApplyRotary(x, cos, sin);
+#endif
+  return reference::ApplyRotary(x, cos, sin);
+}
+
 KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts) {
 #if defined(KVB_WITH_CUDA)
   if (scores.is_cuda()) return cuda::SelectTopK(scores, counts);

@@ -44,6 +44,10 @@ at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers,
 // layout (made contiguous), weight in x's dtype; other dtype pairs use the reference.
 at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
+// ops::ApplyRotary on the device: bit for bit the reference for x [heads, n, d] (last dim
+// contiguous, any other strides) with cos/sin [n, d] in x's dtype; other shapes use it.
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
 // ops::WindowScores on the device in two passes over the keys (row softmax statistics,
 // then scores), never holding the [H, w, L] logits; same contract and rounding as the
 // reference, sums in a fixed order (so equal up to summation order). Any head_dim.
