@@ -17,13 +17,8 @@ namespace kvb::testing {
 namespace {
 
 Tolerance OneRoundingOf(at::ScalarType dtype) {
-  if (dtype == at::kBFloat16) return {1e-6, 1.0 / 64, "bf16: a flipped rounding of x * rstd, then of the product"};
-  if (dtype == at::kHalf) return {1e-6, 1.0 / 512, "fp16: a flipped rounding of x * rstd, then of the product"};
-  return {1e-6, 1e-5, "fp32: summation order and rsqrtf"};
-}
-
-double ExactFraction(const at::Tensor& actual, const at::Tensor& expected) {
-  return BitsOf(actual).eq(BitsOf(expected)).to(at::kDouble).mean().item<double>();
+  return OneRoundingStepOf(dtype, "a flipped rounding of x * rstd, then of the product",
+                           "summation order and rsqrtf");
 }
 
 TEST(RmsNormCudaTest, MatchesAtenReference) {
