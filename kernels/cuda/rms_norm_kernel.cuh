@@ -3,7 +3,9 @@
 // and each element is rounded as the reference rounds it: x * rstd to T, then weight * that
 // to T. With a residual (ops::AddRmsNorm) the row normalised is x + residual rounded to T,
 // which the kernel also writes out: each thread re-reads only the sums it wrote itself.
-// No torch header (STYLE P5).
+// Inputs no thread writes are read with __ldg: the pointers come through a params struct,
+// so __restrict__ cannot tell the compiler they are read-only. The re-read sums must not
+// go through that non-coherent cache. No torch header (STYLE P5).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -35,13 +37,15 @@ __global__ void __launch_bounds__(kRmsNormThreads) RmsNormKernel(const __grid_co
     const T* residual = static_cast<const T*>(p.residual) + offset;
     T* sum_row = static_cast<T*>(p.sum) + offset;
     for (int i = threadIdx.x; i < width; i += kRmsNormThreads) {
-      sum_row[i] = FromFloat<T>(__fadd_rn(static_cast<float>(in[i]), static_cast<float>(residual[i])));
+      sum_row[i] = FromFloat<T>(__fadd_rn(static_cast<float>(__ldg(in + i)), static_cast<float>(__ldg(residual + i))));
     }
     in = sum_row;  // the same thread reads back the same indices: no barrier needed
   }
+  // Plain rows are read-only; with a residual `in` is the sums this thread just wrote.
+  const auto load_row = [in](int i) { return kAddResidual ? in[i] : __ldg(in + i); };
   float sum = 0.f;
   for (int i = threadIdx.x; i < width; i += kRmsNormThreads) {
-    const float value = static_cast<float>(in[i]);
+    const float value = static_cast<float>(load_row(i));
     sum = fmaf(value, value, sum);
   }
 #pragma unroll
@@ -60,8 +64,8 @@ __global__ void __launch_bounds__(kRmsNormThreads) RmsNormKernel(const __grid_co
   const T* weight = static_cast<const T*>(p.weight);
   T* target = static_cast<T*>(p.out) + offset;
   for (int i = threadIdx.x; i < width; i += kRmsNormThreads) {
-    const float normed = static_cast<float>(FromFloat<T>(static_cast<float>(in[i]) * rstd));
-    target[i] = FromFloat<T>(static_cast<float>(weight[i]) * normed);
+    const float normed = static_cast<float>(FromFloat<T>(static_cast<float>(load_row(i)) * rstd));
+    target[i] = FromFloat<T>(static_cast<float>(__ldg(weight + i)) * normed);
   }
 }
 
