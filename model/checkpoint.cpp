@@ -69,18 +69,44 @@ class CheckpointFiles {
   // The tensor, shape-checked, converted to the run dtype and device.
   at::Tensor Load(const std::string& name, const std::vector<std::int64_t>& expected_shape,
                   const WeightLoadOptions& options) const {
+    return MappedView(name, expected_shape).to(options.device, options.dtype, /*non_blocking=*/false, /*copy=*/true);
+  }
+
+  // Loads row blocks stored as separate tensors (q, k, v) into one [sum of rows, ...] buffer
+  // and makes each `part` a row range of it: every byte goes from the file to its final
+  // place once, with no second buffer to concatenate into.
+  struct RowBlock {
+    at::Tensor* part;
+    std::string name;
+    std::vector<std::int64_t> shape;
+  };
+  at::Tensor LoadRowBlocks(const std::vector<RowBlock>& blocks, const WeightLoadOptions& options) const {
+    std::vector<std::int64_t> fused_shape = blocks.front().shape;
+    fused_shape[0] = 0;
+    for (const RowBlock& block : blocks) fused_shape[0] += block.shape[0];
+    at::Tensor fused = at::empty(fused_shape, at::TensorOptions().device(options.device).dtype(options.dtype));
+    std::int64_t row = 0;
+    for (const RowBlock& block : blocks) {
+      *block.part = fused.narrow(0, row, block.shape[0]);
+      block.part->copy_(MappedView(block.name, block.shape));
+      row += block.shape[0];
+    }
+    return fused;
+  }
+
+ private:
+  // The file's bytes of `name` as a CPU tensor in the file dtype (no copy), shape-checked.
+  at::Tensor MappedView(const std::string& name, const std::vector<std::int64_t>& expected_shape) const {
     auto it = location_.find(name);
     KVB_REQUIRE(it != location_.end(), description_, ": tensor \"", name, "\" is missing");
     const SafetensorsFile& file = *it->second;
     const SafetensorsTensor& tensor = file.Get(name);
     KVB_REQUIRE(tensor.shape == expected_shape, file.path().string(), ": tensor \"", name, "\" has shape ",
                 ShapeString(tensor.shape), " but config.json implies ", ShapeString(expected_shape));
-    const at::Tensor view = at::from_blob(const_cast<std::byte*>(tensor.data), tensor.shape,
-                                          at::TensorOptions().dtype(FileDtype(tensor.dtype)));
-    return view.to(options.device, options.dtype, /*non_blocking=*/false, /*copy=*/true);
+    return at::from_blob(const_cast<std::byte*>(tensor.data), tensor.shape,
+                         at::TensorOptions().dtype(FileDtype(tensor.dtype)));
   }
 
- private:
   std::string description_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, SafetensorsFile*> location_;
@@ -107,28 +133,6 @@ CheckpointSummary InspectCheckpoint(const std::filesystem::path& dir) {
   return summary;
 }
 
-namespace {
-
-// Concatenates `parts` along dim 0 into one tensor and makes each part a row range of it
-// (a contiguous view), so the parts are stored once. Undefined parts (no bias): undefined.
-at::Tensor FuseRows(std::initializer_list<at::Tensor*> parts) {
-  std::vector<at::Tensor> tensors;
-  for (at::Tensor* part : parts) {
-    if (!part->defined()) return at::Tensor();
-    tensors.push_back(*part);
-  }
-  at::Tensor fused = at::cat(tensors, 0);
-  std::int64_t row = 0;
-  for (at::Tensor* part : parts) {
-    const std::int64_t rows = part->size(0);
-    *part = fused.narrow(0, row, rows);
-    row += rows;
-  }
-  return fused;
-}
-
-}  // namespace
-
 ModelWeights LoadWeights(const std::filesystem::path& dir, const ModelConfig& config,
                          const WeightLoadOptions& options) {
   const CheckpointFiles files(dir);
@@ -138,6 +142,9 @@ ModelWeights LoadWeights(const std::filesystem::path& dir, const ModelConfig& co
   const std::int64_t inter = config.intermediate_size;
   auto load = [&](const std::string& name, std::vector<std::int64_t> shape) {
     return files.Load(name, shape, options);
+  };
+  auto load_rows = [&](const std::vector<CheckpointFiles::RowBlock>& blocks) {
+    return files.LoadRowBlocks(blocks, options);
   };
 
   ModelWeights weights;
@@ -159,14 +166,14 @@ ModelWeights LoadWeights(const std::filesystem::path& dir, const ModelConfig& co
     const std::string prefix = StrCat("model.layers.", i, ".");
     LayerWeights layer;
     layer.input_norm = load(prefix + "input_layernorm.weight", {hidden});
-    layer.q_proj = load(prefix + "self_attn.q_proj.weight", {q_width, hidden});
-    layer.k_proj = load(prefix + "self_attn.k_proj.weight", {kv_width, hidden});
-    layer.v_proj = load(prefix + "self_attn.v_proj.weight", {kv_width, hidden});
+    layer.qkv_proj = load_rows({{&layer.q_proj, prefix + "self_attn.q_proj.weight", {q_width, hidden}},
+                                {&layer.k_proj, prefix + "self_attn.k_proj.weight", {kv_width, hidden}},
+                                {&layer.v_proj, prefix + "self_attn.v_proj.weight", {kv_width, hidden}}});
     layer.o_proj = load(prefix + "self_attn.o_proj.weight", {hidden, q_width});
     if (config.qkv_bias) {
-      layer.q_bias = load(prefix + "self_attn.q_proj.bias", {q_width});
-      layer.k_bias = load(prefix + "self_attn.k_proj.bias", {kv_width});
-      layer.v_bias = load(prefix + "self_attn.v_proj.bias", {kv_width});
+      layer.qkv_bias = load_rows({{&layer.q_bias, prefix + "self_attn.q_proj.bias", {q_width}},
+                                  {&layer.k_bias, prefix + "self_attn.k_proj.bias", {kv_width}},
+                                  {&layer.v_bias, prefix + "self_attn.v_proj.bias", {kv_width}}});
     }
     if (config.output_bias) layer.o_bias = load(prefix + "self_attn.o_proj.bias", {hidden});
     if (config.qk_norm) {
@@ -174,18 +181,14 @@ ModelWeights LoadWeights(const std::filesystem::path& dir, const ModelConfig& co
       layer.k_norm = load(prefix + "self_attn.k_norm.weight", {config.head_dim});
     }
     layer.post_attention_norm = load(prefix + "post_attention_layernorm.weight", {hidden});
-    layer.gate_proj = load(prefix + "mlp.gate_proj.weight", {inter, hidden});
-    layer.up_proj = load(prefix + "mlp.up_proj.weight", {inter, hidden});
+    layer.gate_up_proj = load_rows({{&layer.gate_proj, prefix + "mlp.gate_proj.weight", {inter, hidden}},
+                                    {&layer.up_proj, prefix + "mlp.up_proj.weight", {inter, hidden}}});
     layer.down_proj = load(prefix + "mlp.down_proj.weight", {hidden, inter});
     if (config.mlp_bias) {
-      layer.gate_bias = load(prefix + "mlp.gate_proj.bias", {inter});
-      layer.up_bias = load(prefix + "mlp.up_proj.bias", {inter});
+      layer.gate_up_bias = load_rows({{&layer.gate_bias, prefix + "mlp.gate_proj.bias", {inter}},
+                                      {&layer.up_bias, prefix + "mlp.up_proj.bias", {inter}}});
       layer.down_bias = load(prefix + "mlp.down_proj.bias", {hidden});
     }
-    layer.qkv_proj = FuseRows({&layer.q_proj, &layer.k_proj, &layer.v_proj});
-    layer.qkv_bias = FuseRows({&layer.q_bias, &layer.k_bias, &layer.v_bias});
-    layer.gate_up_proj = FuseRows({&layer.gate_proj, &layer.up_proj});
-    layer.gate_up_bias = FuseRows({&layer.gate_bias, &layer.up_bias});
     weights.layers.push_back(std::move(layer));
   }
   return weights;

@@ -7,6 +7,7 @@
 
 #include "model/checkpoint.h"
 #include "model/decoder.h"
+#include "model/safetensors_file.h"
 #include "tests/model/model_test_util.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -131,6 +132,45 @@ TEST(Checkpoint, TiedEmbeddingStoredOnlyAsLmHead) {
     h.erase("model.embed_tokens.weight");
   });
   EXPECT_TRUE(at::equal(Decoder::Load(dir, DecoderOptions{})->PromptLogits(prompt), before));
+}
+
+// q/k/v (and gate/up) are loaded straight into one fused buffer: each part must be a row
+// range of it (no second copy) holding exactly the file's values, converted to the run dtype.
+TEST(Checkpoint, FusedProjectionsAreRowRangesHoldingTheFileValues) {
+  const auto dir = testing::TinyCheckpoint("fused_rows", "qwen2", 5);  // qwen2: q/k/v biases
+  const ModelConfig config = ModelConfig::FromDirectory(dir);
+  const SafetensorsFile file(dir / "model.safetensors");
+  auto file_tensor = [&](const std::string& name) {
+    const SafetensorsTensor& t = file.Get(name);
+    EXPECT_EQ(t.dtype, "F32");
+    return at::from_blob(const_cast<std::byte*>(t.data), t.shape, at::kFloat);
+  };
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    const ModelWeights weights = LoadWeights(dir, config, WeightLoadOptions{at::kCPU, dtype});
+    const LayerWeights& layer = weights.layers.at(1);
+    const std::string prefix = "model.layers.1.";
+    auto expect_parts = [&](const at::Tensor& fused, std::vector<std::pair<const at::Tensor*, std::string>> parts) {
+      ASSERT_TRUE(fused.defined());
+      EXPECT_EQ(fused.scalar_type(), dtype);
+      std::int64_t row = 0;
+      for (const auto& [part, name] : parts) {
+        SCOPED_TRACE(name);
+        EXPECT_EQ(part->data_ptr(), fused.narrow(0, row, part->size(0)).data_ptr());
+        EXPECT_TRUE(at::equal(*part, file_tensor(name).to(dtype)));
+        row += part->size(0);
+      }
+      EXPECT_EQ(row, fused.size(0));
+    };
+    expect_parts(layer.qkv_proj, {{&layer.q_proj, prefix + "self_attn.q_proj.weight"},
+                                  {&layer.k_proj, prefix + "self_attn.k_proj.weight"},
+                                  {&layer.v_proj, prefix + "self_attn.v_proj.weight"}});
+    expect_parts(layer.qkv_bias, {{&layer.q_bias, prefix + "self_attn.q_proj.bias"},
+                                  {&layer.k_bias, prefix + "self_attn.k_proj.bias"},
+                                  {&layer.v_bias, prefix + "self_attn.v_proj.bias"}});
+    expect_parts(layer.gate_up_proj, {{&layer.gate_proj, prefix + "mlp.gate_proj.weight"},
+                                      {&layer.up_proj, prefix + "mlp.up_proj.weight"}});
+    EXPECT_FALSE(layer.gate_up_bias.defined());  // qwen2 has no MLP bias
+  }
 }
 
 TEST(Checkpoint, RandomCheckpointIsDeterministicPerSeed) {
