@@ -44,6 +44,25 @@ at::Tensor DecodeAttention(const LayerKV& layer, const at::Tensor& queries, doub
 // kernel instead of the reference's eight elementwise and reduction launches.
 at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
+// The residual add fused with the RMSNorm that follows it (the decoder's two per layer):
+// sum = x + residual rounded to the dtype, normed = RmsNorm(sum, weight, eps).
+//   x, residual: [..., width], same shape and dtype. On CUDA one kernel reads both inputs
+//   once and writes both outputs.
+struct AddRmsNormResult {
+  at::Tensor sum;
+  at::Tensor normed;
+};
+AddRmsNormResult AddRmsNorm(const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight, double eps);
+
+// The SwiGLU gate of the Llama-family MLP: silu(gate) * up, each rounded to the dtype.
+//   gate_up: [..., 2 * width], gate in the first half of the last dim. Returns [..., width].
+at::Tensor SiluMul(const at::Tensor& gate_up);
+
+// RoPE: x * cos + rotate_half(x) * sin, each product and the sum rounded to the dtype as
+// transformers does; x [heads, n, d], cos/sin [n, d] (other broadcastable shapes too).
+// On CUDA the decoder's case is one kernel with the same bits instead of five launches.
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
 // The batched forms for N caches decoded together (N configurations of one sample, the
 // decoder's batched decode step). On CUDA each is one launch over every segment of the N
 // layers; elsewhere they loop over the single-cache ops, so results are the same.

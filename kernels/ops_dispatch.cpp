@@ -38,6 +38,27 @@ at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return reference::RmsNorm(x, weight, eps);
 }
 
+AddRmsNormResult AddRmsNorm(const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight, double eps) {
+#if defined(KVB_WITH_CUDA)
+  if (x.is_cuda()) return cuda::AddRmsNorm(x, residual, weight, eps);
+#endif
+  return reference::AddRmsNorm(x, residual, weight, eps);
+}
+
+at::Tensor SiluMul(const at::Tensor& gate_up) {
+#if defined(KVB_WITH_CUDA)
+  if (gate_up.is_cuda()) return cuda::SiluMul(gate_up);
+#endif
+  return reference::SiluMul(gate_up);
+}
+
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+#if defined(KVB_WITH_CUDA)
+  if (x.is_cuda()) return cuda::ApplyRotary(x, cos, sin);
+#endif
+  return reference::ApplyRotary(x, cos, sin);
+}
+
 KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts) {
 #if defined(KVB_WITH_CUDA)
   if (scores.is_cuda()) return cuda::SelectTopK(scores, counts);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "util/error.h"
 
@@ -80,6 +81,11 @@ at::Tensor Decoder::RmsNorm(const at::Tensor& x, const at::Tensor& weight) const
   return ops::RmsNorm(x, weight, config_.rms_norm_eps);
 }
 
+ops::AddRmsNormResult Decoder::AddRmsNorm(const at::Tensor& x, const at::Tensor& residual,
+                                          const at::Tensor& weight) const {
+  return ops::AddRmsNorm(x, residual, weight, config_.rms_norm_eps);
+}
+
 Decoder::Qkv Decoder::ProjectQkv(const LayerWeights& w, const at::Tensor& normed, const at::Tensor& cos,
                                  const at::Tensor& sin) const {
   const std::int64_t n = normed.size(0);
@@ -135,9 +141,8 @@ at::Tensor Decoder::PromptAttention(const Qkv& qkv) const {
 }
 
 at::Tensor Decoder::Mlp(const LayerWeights& w, const at::Tensor& x) const {
-  const std::int64_t width = w.down_proj.size(1);
   const at::Tensor gate_up = Linear(x, w.gate_up_proj, w.gate_up_bias);  // [rows, gate | up]
-  return Linear(at::silu(gate_up.narrow(-1, 0, width)) * gate_up.narrow(-1, width, width), w.down_proj, w.down_bias);
+  return Linear(ops::SiluMul(gate_up), w.down_proj, w.down_bias);
 }
 
 // The MLP over blocks of prompt rows: its [rows, intermediate] activations are the
@@ -212,8 +217,8 @@ at::Tensor Decoder::PrefillLayer(int layer, const at::Tensor& hidden, const at::
   CompressPromptKv(layer, qkv, configs, max_new_tokens, sequences);  // the eviction method hook
   const at::Tensor attn_out = Linear(attention, w.o_proj, w.o_bias);
   Tap("attn_out", layer, attn_out);
-  const at::Tensor residual = hidden + attn_out;
-  const at::Tensor mlp_out = PromptMlp(w, RmsNorm(residual, w.post_attention_norm));
+  const auto [residual, mlp_norm] = AddRmsNorm(hidden, attn_out, w.post_attention_norm);
+  const at::Tensor mlp_out = PromptMlp(w, mlp_norm);
   Tap("mlp_out", layer, mlp_out);
   const at::Tensor out = residual + mlp_out;
   Tap("layer_out", layer, out);
@@ -298,15 +303,21 @@ at::Tensor Decoder::DecodeStep(const std::vector<SequenceState*>& states, const 
 at::Tensor Decoder::StepBody(const at::Tensor& ids, const at::Tensor& positions, std::int64_t sequence_length,
                              const std::vector<SequenceState*>& states) {
   const auto [cos, sin] = rope_.CosSin(positions, sequence_length, options_.dtype);
+  // Each residual add runs fused with the RMSNorm after it: the post-attention norm, and
+  // the next layer's input norm (the final norm after the last layer).
   at::Tensor hidden = weights_.embed_tokens.index_select(0, ids);  // [N, hidden]
+  at::Tensor normed = RmsNorm(hidden, weights_.layers[0].input_norm);
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     const LayerWeights& w = weights_.layers[layer];
-    const Qkv qkv = ProjectQkv(w, RmsNorm(hidden, w.input_norm), cos, sin);
-    const at::Tensor attention = DecodeAttention(layer, qkv, states);
-    const at::Tensor residual = hidden + Linear(attention, w.o_proj, w.o_bias);
-    hidden = residual + Mlp(w, RmsNorm(residual, w.post_attention_norm));
+    const at::Tensor attention = DecodeAttention(layer, ProjectQkv(w, normed, cos, sin), states);
+    const auto [residual, mlp_norm] = AddRmsNorm(hidden, Linear(attention, w.o_proj, w.o_bias), w.post_attention_norm);
+    const bool last = layer + 1 == config_.num_layers;
+    const at::Tensor& next_norm = last ? weights_.final_norm : weights_.layers[layer + 1].input_norm;
+    ops::AddRmsNormResult next = AddRmsNorm(residual, Mlp(w, mlp_norm), next_norm);
+    hidden = std::move(next.sum);
+    normed = std::move(next.normed);
   }
-  return LmHead(RmsNorm(hidden, weights_.final_norm));
+  return LmHead(normed);
 }
 
 bool Decoder::CanReplayGraph(const std::vector<SequenceState*>& states) const {

@@ -117,6 +117,7 @@ class Decoder {
 
   KeyRotation RotationOfKeys() const;  // handed to the methods in LayerView / DecodeView
   at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight) const;
+  ops::AddRmsNormResult AddRmsNorm(const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight) const;
   Qkv ProjectQkv(const LayerWeights& w, const at::Tensor& normed, const at::Tensor& cos,
                  const at::Tensor& sin) const;
   at::Tensor PromptAttention(const Qkv& qkv) const;  // -> [L, H*d]

@@ -13,6 +13,10 @@
 # KVB_AB_TEST=1 also builds and runs kernels_decode_attention_cuda_test on every side (a
 # faster variant that gives wrong numbers is no candidate). Two tables: copy_ratio (against
 # a 512 MiB copy) and same_copy_ratio (against a copy moving the same bytes).
+# KVB_AB_BENCH=decode-step compares the whole decode step instead (variants of model/ or
+# kernels/ files): every side builds kvbench and runs `bench decode` on a random
+# Llama-3-8B-shape checkpoint at KVB_AB_CONTEXT tokens (default 32768), ada_snapkv 1024
+# against full, and the side's table is printed as it is.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -23,6 +27,13 @@ source scripts/gpu_env.sh
 saved=/tmp/ab_tree
 rm -rf "$saved" && mkdir -p "$saved"
 restore() { cp -r "$saved/." "$root/"; }  # the tree's files back, whatever happens
+apply_variant() {  # $1: variant folder; the files it replaces are saved first
+  (cd "$1" && find . -type f) | while read -r file; do
+    mkdir -p "$saved/$(dirname "$file")"
+    [ -f "$saved/$file" ] || cp "$root/$file" "$saved/$file"
+    cp "$1/$file" "$root/$file"
+  done
+}
 trap restore EXIT
 
 test_target=kernels_decode_attention_cuda_test
@@ -39,6 +50,25 @@ bench_medians() {  # $1: output file
   "$(find build-gpu -name kvb_decode_attention_bench -type f | head -1)" --benchmark_filter="$filter" \
     --benchmark_repetitions=3 --benchmark_min_time="${KVB_AB_MIN_TIME:-0.5}" --benchmark_report_aggregates_only=true 2>&1 | grep -E "median|device-to-device" >"$1"
 }
+decode_step() {  # $1: output file
+  bash scripts/gpu_build.sh kvbench || exit 1
+  local kvb=build-gpu/harness/kvbench model=/tmp/kvb-llama3-8b-shape
+  [ -f $model/config.json ] ||
+    $kvb make-model --arch llama --preset llama3-8b-shape --seed 0 --dtype bf16 $model >/dev/null 2>&1 || exit 1
+  $kvb bench decode --model $model --context "${KVB_AB_CONTEXT:-32768}" --budget 1024 --method ada_snapkv \
+    --baseline full --new-tokens 64 2>&1 | grep -v '^\[W' >"$1"
+}
+if [ "${KVB_AB_BENCH:-kernel}" = decode-step ]; then
+  decode_step "$out/ab_tree.txt"
+  for variant in "$@"; do
+    apply_variant "$variant"
+    decode_step "$out/ab_$(basename "$variant").txt"
+    restore
+  done
+  for side in tree "$@"; do echo; echo "== $(basename "$side")"; cat "$out/ab_$(basename "$side").txt"; done
+  exit 0
+fi
+
 ratios() {  # $1: counter, $2: bench output -> benchmark name, median of the counter
   awk -v key="$1=" '/median/{sub("/manual_time_median","",$1); for(i=2;i<=NF;i++) if(index($i,key)==1) print $1, substr($i,length(key)+1)}' "$2" | sort
 }
@@ -48,11 +78,7 @@ bench_medians "$out/ab_tree.txt"
 for counter in $counters; do ratios $counter "$out/ab_tree.txt" >/tmp/ab_table.$counter; done
 header="tree"
 for variant in "$@"; do
-  (cd "$variant" && find . -type f) | while read -r file; do
-    mkdir -p "$saved/$(dirname "$file")"
-    [ -f "$saved/$file" ] || cp "$root/$file" "$saved/$file"
-    cp "$variant/$file" "$root/$file"
-  done
+  apply_variant "$variant"
   name=$(basename "$variant")
   bench_medians "$out/ab_$name.txt"
   for counter in $counters; do

@@ -13,6 +13,9 @@ LayerKV Compact(const at::Tensor& keys, const at::Tensor& values, const KeptPosi
                 std::int64_t extra_capacity);
 KeptPositions SelectTopK(const at::Tensor& scores, const SegmentCounts& counts);
 at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
+AddRmsNormResult AddRmsNorm(const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight, double eps);
+at::Tensor SiluMul(const at::Tensor& gate_up);
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 at::Tensor WindowScores(const at::Tensor& window_queries, const at::Tensor& keys, const WindowScoreOptions& options);
 
 }  // namespace kvb::ops::reference

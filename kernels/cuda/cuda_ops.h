@@ -44,6 +44,19 @@ at::Tensor DecodeAttentionBatched(const std::vector<const LayerKV*>& layers,
 // layout (made contiguous), weight in x's dtype; other dtype pairs use the reference.
 at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
+// ops::AddRmsNorm on the device: the same kernel, reading x and residual and writing their
+// sum (bit for bit the reference's add) beside the normalised rows. Inputs of any layout
+// (made contiguous); a residual or weight in another dtype uses the reference.
+AddRmsNormResult AddRmsNorm(const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight, double eps);
+
+// ops::SiluMul on the device: one elementwise launch over [..., 2 * width] (made
+// contiguous), silu in fp32 with ATen's formula, both roundings the reference's.
+at::Tensor SiluMul(const at::Tensor& gate_up);
+
+// ops::ApplyRotary on the device: bit for bit the reference for x [heads, n, d] (last dim
+// contiguous, any other strides) with cos/sin [n, d] in x's dtype; other shapes use it.
+at::Tensor ApplyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
 // ops::WindowScores on the device in two passes over the keys (row softmax statistics,
 // then scores), never holding the [H, w, L] logits; same contract and rounding as the
 // reference, sums in a fixed order (so equal up to summation order). Any head_dim.

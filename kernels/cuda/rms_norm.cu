@@ -1,5 +1,5 @@
-// ops::cuda::RmsNorm: checks the inputs and launches kernels/cuda/rms_norm_kernel.cuh,
-// one block per row.
+// ops::cuda::RmsNorm and ops::cuda::AddRmsNorm: check the inputs and launch
+// kernels/cuda/rms_norm_kernel.cuh, one block per row.
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
@@ -10,33 +10,69 @@
 #include "util/error.h"
 
 namespace kvb::ops::cuda {
+namespace {
 
-at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  constexpr const char* kOp = "rms_norm";
+constexpr const char* kOp = "rms_norm";
+
+void RequireWeight(const at::Tensor& x, const at::Tensor& weight) {
   KVB_REQUIRE(x.defined() && x.dim() >= 1 && x.size(-1) > 0, kOp, ": x must have a non-empty last dim");
   KVB_REQUIRE(weight.defined() && weight.dim() == 1 && weight.size(0) == x.size(-1), kOp, ": weight must be [",
               x.size(-1), "], got ", weight.defined() ? weight.sizes() : at::IntArrayRef{});
+}
+
+// `residual` and `sum` undefined: plain RMSNorm of x into out.
+void Launch(const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight, const at::Tensor& sum,
+            const at::Tensor& out, double eps) {
+  detail::RequireCudaTensor(kOp, "x", x, x.device());
+  detail::RequireCudaTensor(kOp, "weight", weight, x.device());
+  if (residual.defined()) detail::RequireCudaTensor(kOp, "residual", residual, x.device());
+  const c10::cuda::CUDAGuard guard(x.device());
+  const std::int64_t rows = x.numel() / x.size(-1);
+  if (rows == 0) return;
+  KVB_REQUIRE(rows <= 0x7fffffff, kOp, ": ", rows, " rows exceed one launch");
+  cuda_kernels::RmsNormParams p;
+  p.x = x.data_ptr();
+  p.residual = residual.defined() ? residual.data_ptr() : nullptr;
+  p.weight = weight.data_ptr();
+  p.sum = sum.defined() ? sum.data_ptr() : nullptr;
+  p.out = out.data_ptr();
+  p.width = static_cast<int>(x.size(-1));
+  p.eps = static_cast<float>(eps);
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  detail::DispatchElementType(kOp, x.scalar_type(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if (residual.defined()) {
+      cuda_kernels::RmsNormKernel<T, true><<<static_cast<unsigned>(rows), cuda_kernels::kRmsNormThreads, 0, stream>>>(p);
+    } else {
+      cuda_kernels::RmsNormKernel<T, false><<<static_cast<unsigned>(rows), cuda_kernels::kRmsNormThreads, 0, stream>>>(p);
+    }
+  });
+  detail::CheckLaunch(kOp, "RmsNormKernel");
+}
+
+}  // namespace
+
+at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  RequireWeight(x, weight);
   // A weight in another dtype promotes in the reference's last product: keep its result.
   if (weight.scalar_type() != x.scalar_type()) return reference::RmsNorm(x, weight, eps);
   const at::Tensor input = x.contiguous();
-  const at::Tensor scale = weight.contiguous();
-  detail::RequireCudaTensor(kOp, "x", input, x.device());
-  detail::RequireCudaTensor(kOp, "weight", scale, x.device());
-  const c10::cuda::CUDAGuard guard(x.device());
   at::Tensor out = at::empty_like(input);
-  const std::int64_t rows = input.numel() / input.size(-1);
-  if (rows == 0) return out;
-  KVB_REQUIRE(rows <= 0x7fffffff, kOp, ": ", rows, " rows exceed one launch");
-  const auto width = static_cast<int>(input.size(-1));
-  detail::DispatchElementType(kOp, input.scalar_type(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    cuda_kernels::RmsNormKernel<T><<<static_cast<unsigned>(rows), cuda_kernels::kRmsNormThreads, 0,
-                                     at::cuda::getCurrentCUDAStream()>>>(
-        static_cast<const T*>(input.data_ptr()), static_cast<const T*>(scale.data_ptr()),
-        static_cast<T*>(out.data_ptr()), width, static_cast<float>(eps));
-  });
-  detail::CheckLaunch(kOp, "RmsNormKernel");
+  Launch(input, at::Tensor(), weight.contiguous(), at::Tensor(), out, eps);
   return out;
+}
+
+AddRmsNormResult AddRmsNorm(const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight, double eps) {
+  RequireWeight(x, weight);
+  KVB_REQUIRE(residual.defined() && residual.sizes() == x.sizes(), kOp, ": residual must be ", x.sizes(), ", got ",
+              residual.defined() ? residual.sizes() : at::IntArrayRef{});
+  if (weight.scalar_type() != x.scalar_type() || residual.scalar_type() != x.scalar_type()) {
+    return reference::AddRmsNorm(x, residual, weight, eps);
+  }
+  const at::Tensor input = x.contiguous();
+  AddRmsNormResult result{at::empty_like(input), at::empty_like(input)};
+  Launch(input, residual.contiguous(), weight.contiguous(), result.sum, result.normed, eps);
+  return result;
 }
 
 }  // namespace kvb::ops::cuda

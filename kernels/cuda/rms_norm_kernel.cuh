@@ -1,7 +1,11 @@
 // Device code of RMSNorm: one block per row of `width` elements. The sum of squares is
 // reduced in fp32 (per thread, then warp shuffles, then across warps in shared memory),
 // and each element is rounded as the reference rounds it: x * rstd to T, then weight * that
-// to T. No torch header (STYLE P5).
+// to T. With a residual (ops::AddRmsNorm) the row normalised is x + residual rounded to T,
+// which the kernel also writes out: each thread re-reads only the sums it wrote itself.
+// Inputs no thread writes are read with __ldg: the pointers come through a params struct,
+// so __restrict__ cannot tell the compiler they are read-only. The re-read sums must not
+// go through that non-coherent cache. No torch header (STYLE P5).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -14,14 +18,34 @@ namespace kvb::cuda_kernels {
 
 constexpr int kRmsNormThreads = 256;
 
-template <typename T>
-__global__ void __launch_bounds__(kRmsNormThreads)
-    RmsNormKernel(const T* __restrict__ x, const T* __restrict__ weight, T* __restrict__ out, int width, float eps) {
-  const std::int64_t row = blockIdx.x;
-  const T* in = x + row * width;
+struct RmsNormParams {
+  const void* x = nullptr;         // [rows, width] contiguous
+  const void* residual = nullptr;  // [rows, width] contiguous, or null
+  const void* weight = nullptr;    // [width]
+  void* sum = nullptr;             // [rows, width]: x + residual; null without a residual
+  void* out = nullptr;             // [rows, width]
+  int width = 0;
+  float eps = 0.f;
+};
+
+template <typename T, bool kAddResidual>
+__global__ void __launch_bounds__(kRmsNormThreads) RmsNormKernel(const __grid_constant__ RmsNormParams p) {
+  const std::int64_t offset = static_cast<std::int64_t>(blockIdx.x) * p.width;
+  const int width = p.width;
+  const T* in = static_cast<const T*>(p.x) + offset;
+  if constexpr (kAddResidual) {
+    const T* residual = static_cast<const T*>(p.residual) + offset;
+    T* sum_row = static_cast<T*>(p.sum) + offset;
+    for (int i = threadIdx.x; i < width; i += kRmsNormThreads) {
+      sum_row[i] = FromFloat<T>(__fadd_rn(static_cast<float>(__ldg(in + i)), static_cast<float>(__ldg(residual + i))));
+    }
+    in = sum_row;  // the same thread reads back the same indices: no barrier needed
+  }
+  // Plain rows are read-only; with a residual `in` is the sums this thread just wrote.
+  const auto load_row = [in](int i) { return kAddResidual ? in[i] : __ldg(in + i); };
   float sum = 0.f;
   for (int i = threadIdx.x; i < width; i += kRmsNormThreads) {
-    const float value = static_cast<float>(in[i]);
+    const float value = static_cast<float>(load_row(i));
     sum = fmaf(value, value, sum);
   }
 #pragma unroll
@@ -34,13 +58,14 @@ __global__ void __launch_bounds__(kRmsNormThreads)
     float total = 0.f;
 #pragma unroll
     for (int w = 0; w < kRmsNormThreads / 32; ++w) total += warp_sums[w];
-    rstd = rsqrtf(total / static_cast<float>(width) + eps);
+    rstd = rsqrtf(total / static_cast<float>(width) + p.eps);
   }
   __syncthreads();
-  T* target = out + row * width;
+  const T* weight = static_cast<const T*>(p.weight);
+  T* target = static_cast<T*>(p.out) + offset;
   for (int i = threadIdx.x; i < width; i += kRmsNormThreads) {
-    const float normed = static_cast<float>(FromFloat<T>(static_cast<float>(in[i]) * rstd));
-    target[i] = FromFloat<T>(static_cast<float>(weight[i]) * normed);
+    const float normed = static_cast<float>(FromFloat<T>(static_cast<float>(load_row(i)) * rstd));
+    target[i] = FromFloat<T>(static_cast<float>(__ldg(weight + i)) * normed);
   }
 }
 

@@ -101,6 +101,20 @@ inline at::Tensor BitsOf(const at::Tensor& tensor) {
   }
 }
 
+// The fraction of elements whose bits equal the reference's.
+inline double ExactFraction(const at::Tensor& actual, const at::Tensor& expected) {
+  return BitsOf(actual).eq(BitsOf(expected)).to(at::kDouble).mean().item<double>();
+}
+
+// One rounding step of a 16-bit output dtype (relative), for kernels that round in the
+// reference's places but may flip one rounding (a reduction order, an exp's last bit).
+// `why` names the rounding; fp32 gets a tolerance for its fp32 arithmetic differences.
+inline Tolerance OneRoundingStepOf(at::ScalarType dtype, const char* why_16bit, const char* why_fp32) {
+  if (dtype == at::kBFloat16) return {1e-6, 1.0 / 64, why_16bit};
+  if (dtype == at::kHalf) return {1e-6, 1.0 / 512, why_16bit};
+  return {1e-6, 1e-5, why_fp32};
+}
+
 inline std::string Describe(const std::vector<std::int32_t>& values) {
   std::ostringstream out;
   out << "[";

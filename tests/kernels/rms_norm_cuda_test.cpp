@@ -1,4 +1,4 @@
-// cuda::RmsNorm against the ATen reference (ops::RmsNorm on the CPU) on the same inputs:
+// cuda::RmsNorm and cuda::AddRmsNorm against the ATen references (ops:: on the CPU) on the same inputs:
 // every element within one rounding step of the output dtype (the sums differ in order,
 // rsqrtf in its last bits), and nearly every element bit for bit, which only a kernel
 // that rounds twice as the reference does (x * rstd, then weight * that) achieves. Label gpu.
@@ -17,13 +17,8 @@ namespace kvb::testing {
 namespace {
 
 Tolerance OneRoundingOf(at::ScalarType dtype) {
-  if (dtype == at::kBFloat16) return {1e-6, 1.0 / 64, "bf16: a flipped rounding of x * rstd, then of the product"};
-  if (dtype == at::kHalf) return {1e-6, 1.0 / 512, "fp16: a flipped rounding of x * rstd, then of the product"};
-  return {1e-6, 1e-5, "fp32: summation order and rsqrtf"};
-}
-
-double ExactFraction(const at::Tensor& actual, const at::Tensor& expected) {
-  return BitsOf(actual).eq(BitsOf(expected)).to(at::kDouble).mean().item<double>();
+  return OneRoundingStepOf(dtype, "a flipped rounding of x * rstd, then of the product",
+                           "summation order and rsqrtf");
 }
 
 TEST(RmsNormCudaTest, MatchesAtenReference) {
@@ -61,6 +56,44 @@ TEST(RmsNormCudaTest, NonContiguousInputAndDispatch) {
   EXPECT_TRUE(actual.is_cuda());
   EXPECT_TRUE(AllClose(actual, expected, OneRoundingOf(at::kBFloat16), "strided view"));
   EXPECT_GE(ExactFraction(actual, expected), 0.99);
+}
+
+// The fused residual add: the sum is one rounded add, so bit for bit; the normalised rows
+// as RmsNorm's (same kernel body over that sum).
+TEST(RmsNormCudaTest, AddRmsNormMatchesAtenReference) {
+  KVB_SKIP_WITHOUT_CUDA();
+  const std::vector<std::vector<std::int64_t>> shapes = {{1, 64}, {4, 4096}, {7, 4100}, {2, 3, 576}};
+  std::uint64_t seed = 1900;
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+    for (const auto& shape : shapes) {
+      at::manual_seed(++seed);
+      const at::Tensor x = (at::randn(shape) * 2.0 + 0.5).to(dtype);
+      const at::Tensor residual = (at::randn(shape) * 0.5 - 0.25).to(dtype);
+      const at::Tensor weight = (at::randn({shape.back()}) + 1.0).to(dtype);
+      const ops::AddRmsNormResult expected = ops::AddRmsNorm(x, residual, weight, 1e-5);
+      const ops::AddRmsNormResult actual = ops::cuda::AddRmsNorm(x.cuda(), residual.cuda(), weight.cuda(), 1e-5);
+      const std::string context = StrCat("dtype=", dtype, " shape=", at::IntArrayRef(shape), " seed=", seed);
+      EXPECT_TRUE(BitsOf(actual.sum).equal(BitsOf(expected.sum))) << context;
+      EXPECT_TRUE(AllClose(actual.normed, expected.normed, OneRoundingOf(dtype), context));
+      if (dtype != at::kFloat) EXPECT_GE(ExactFraction(actual.normed, expected.normed), 0.99) << context;
+    }
+  }
+  // Through ops:: with a strided residual (a view of a wider tensor).
+  const at::Tensor wide = at::randn({3, 256}).to(at::kBFloat16).cuda();
+  const at::Tensor x = at::randn({3, 128}).to(at::kBFloat16).cuda();
+  const at::Tensor weight = at::randn({128}).to(at::kBFloat16).cuda();
+  const ops::AddRmsNormResult actual = ops::AddRmsNorm(x, wide.narrow(1, 64, 128), weight, 1e-6);
+  const ops::AddRmsNormResult expected =
+      ops::AddRmsNorm(x.cpu(), wide.narrow(1, 64, 128).cpu(), weight.cpu(), 1e-6);
+  EXPECT_TRUE(BitsOf(actual.sum.cpu()).equal(BitsOf(expected.sum)));
+  EXPECT_TRUE(AllClose(actual.normed, expected.normed, OneRoundingOf(at::kBFloat16), "strided residual"));
+}
+
+TEST(RmsNormCudaTest, AddRmsNormRejectsAResidualOfAnotherShape) {
+  KVB_SKIP_WITHOUT_CUDA();
+  const auto cuda = at::TensorOptions().device(at::kCUDA);
+  EXPECT_THROW(ops::cuda::AddRmsNorm(at::randn({2, 64}, cuda), at::randn({3, 64}, cuda), at::randn({64}, cuda), 1e-6),
+               Error);
 }
 
 TEST(RmsNormCudaTest, RejectsAWeightOfTheWrongWidth) {
