@@ -26,14 +26,20 @@ $kvb bench decode --model $model --context "$context" --budget 1024 --method "$m
   grep -v '^\[W' | tee "$out/profile_bench.txt"
 # 4 new tokens: 3 steps, the last two replayed from the captured graph.
 timeout "${KVB_PROFILE_TIMEOUT:-360}" "$ncu" --graph-profiling node --clock-control none --metrics gpu__time_duration.sum,dram__bytes_read.sum \
-  --csv --page raw --print-units base --log-file "$out/profile_ncu.log" \
+  --csv --page raw --print-units base --log-file "$out/profile_ncu.csv" \
   $kvb bench decode --model $model --context "$context" --budget 1024 --method "$method" --new-tokens 4 \
-  >"$out/profile_raw.csv" 2>"$out/profile_stderr.txt" || { tail -5 "$out/profile_ncu.log" "$out/profile_stderr.txt"; exit 1; }
-"$KVB_PYTHON" - "$out/profile_raw.csv" "$out/profile_bench.txt" <<'EOF'
+  >"$out/profile_app.txt" 2>&1 || { tail -5 "$out/profile_ncu.csv" "$out/profile_app.txt"; exit 1; }
+# The log holds ncu's own lines and the CSV (a header, a units row, a row per kernel;
+# numbers with thousands separators).
+"$KVB_PYTHON" - "$out/profile_ncu.csv" "$out/profile_bench.txt" <<'EOF'
 import collections, csv, sys
 lines = [l for l in open(sys.argv[1]) if l.startswith('"')]
-rows = list(csv.DictReader(lines))
-rows = [r for r in rows if r.get("gpu__time_duration.sum", "").replace(".", "").isdigit()]
+rows = []
+for r in csv.DictReader(lines):
+    for key in ("gpu__time_duration.sum", "dram__bytes_read.sum"):
+        r[key] = r.get(key, "").replace(",", "")
+    if r["gpu__time_duration.sum"].replace(".", "").isdigit():
+        rows.append(r)
 names = [r["Kernel Name"] for r in rows]
 period = next((p for p in range(8, len(names) // 2 + 1) if names[-p:] == names[-2 * p:-p]), None)
 if period is None:
