@@ -135,8 +135,8 @@ fi
 
 if want model-bench && [ -x "$kvb" ]; then
   step "model benchmarks: random Llama-3-8B-shape checkpoint, bf16"
-  model=/tmp/kvb-llama3-8b-shape
-  [ -f "$model/config.json" ] || $kvb make-model --arch llama --preset llama3-8b-shape --seed 0 --dtype bf16 "$model" >"$logs/make-model.log" 2>&1
+  model=$KVB_LLAMA8B_SHAPE_MODEL
+  kvb_make_llama8b_shape_model "$kvb" "$logs/make-model.log"
   ctx=${KVB_BENCH_CONTEXT:-32768}
   $kvb bench decode --model "$model" --context "$ctx" --budget 1024 --method ada_snapkv --baseline full --new-tokens 64 \
     --json "$logs/bench_decode.json" 2>&1 | strip_warnings | tee "$logs/bench_decode.log"

@@ -12,3 +12,10 @@ export LD_LIBRARY_PATH="$KVB_DEPS_PREFIX/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_P
 [ -d .gpu-data/shared ] && export KVB_SHARED_DIR="$PWD/.gpu-data/shared"
 export KVB_PYTHON=${KVB_PYTHON:-python3}
 KVB_TORCH_CMAKE=$("$KVB_PYTHON" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+# The random Llama-3-8B-shape checkpoint every model benchmark runs (gpu.sh, the decode-step
+# A/B, the step profile), made once per machine. $1: the kvbench binary, $2: a log file.
+KVB_LLAMA8B_SHAPE_MODEL=/tmp/kvb-llama3-8b-shape
+kvb_make_llama8b_shape_model() {
+  [ -f "$KVB_LLAMA8B_SHAPE_MODEL/config.json" ] ||
+    "$1" make-model --arch llama --preset llama3-8b-shape --seed 0 --dtype bf16 "$KVB_LLAMA8B_SHAPE_MODEL" >"${2:-/dev/null}" 2>&1
+}

@@ -52,9 +52,8 @@ bench_medians() {  # $1: output file
 }
 decode_step() {  # $1: output file
   bash scripts/gpu_build.sh kvbench || exit 1
-  local kvb=build-gpu/harness/kvbench model=/tmp/kvb-llama3-8b-shape
-  [ -f $model/config.json ] ||
-    $kvb make-model --arch llama --preset llama3-8b-shape --seed 0 --dtype bf16 $model >/dev/null 2>&1 || exit 1
+  local kvb=build-gpu/harness/kvbench model=$KVB_LLAMA8B_SHAPE_MODEL
+  kvb_make_llama8b_shape_model $kvb || exit 1
   $kvb bench decode --model $model --context "${KVB_AB_CONTEXT:-32768}" --budget 1024 --method ada_snapkv \
     --baseline full --new-tokens 64 2>&1 | grep -v '^\[W' >"$1"
 }

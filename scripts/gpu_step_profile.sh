@@ -16,9 +16,8 @@ context=${KVB_PROFILE_CONTEXT:-32768}
 method=${KVB_PROFILE_METHOD:-full}
 source scripts/gpu_env.sh
 bash scripts/gpu_build.sh kvbench >"$out/profile_build.log" 2>&1 || { tail -20 "$out/profile_build.log"; exit 1; }
-kvb=build-gpu/harness/kvbench model=/tmp/kvb-llama3-8b-shape
-[ -f $model/config.json ] ||
-  $kvb make-model --arch llama --preset llama3-8b-shape --seed 0 --dtype bf16 $model >/dev/null 2>&1 || exit 1
+kvb=build-gpu/harness/kvbench model=$KVB_LLAMA8B_SHAPE_MODEL
+kvb_make_llama8b_shape_model $kvb || exit 1
 ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
 [ -n "$ncu" ] || { echo "gpu_step_profile: no ncu on this machine" >&2; exit 1; }
 # Unprofiled first: the step time the profile's sum is compared with.
