@@ -18,6 +18,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -107,14 +108,23 @@ TokenIds RandomPrompt(std::int64_t length, std::int64_t vocab, std::uint64_t see
   return ids;
 }
 
-std::unique_ptr<Decoder> LoadDecoder(const std::string& model, const std::string& device_name,
-                                     const std::string& dtype, bool cuda_graphs) {
+struct LoadedDecoder {
+  std::unique_ptr<Decoder> decoder;
+  double load_s = 0;  // checkpoint files to weights on the device, wall time
+};
+
+LoadedDecoder LoadDecoder(const std::string& model, const std::string& device_name, const std::string& dtype,
+                          bool cuda_graphs) {
   DecoderOptions options;
   options.cuda_graphs = cuda_graphs;
   options.device = at::Device(device_name);
   KVB_REQUIRE(!options.device.is_cuda() || torch::cuda::is_available(), "--device cuda: no CUDA device is visible");
   options.dtype = dtype == "bf16" ? at::kBFloat16 : dtype == "fp16" ? at::kHalf : at::kFloat;
-  return Decoder::Load(model, options);
+  const auto start = Clock::now();
+  LoadedDecoder loaded{Decoder::Load(model, options)};
+  Synchronize(options.device);
+  loaded.load_s = MillisecondsSince(start) / 1e3;
+  return loaded;
 }
 
 std::int64_t WeightBytes(const Decoder& decoder) {
@@ -208,18 +218,21 @@ YAML::Node SettingsNode(const std::vector<std::string>& settings) {
 }
 
 int RunDecode(const DecodeArgs& args) {
-  auto decoder = LoadDecoder(args.model, args.device, args.dtype, args.cuda_graphs);
+  const std::vector<std::int64_t> contexts = ParseIntList(args.contexts, "--context");  // before the minutes of loading
+  const LoadedDecoder loaded = LoadDecoder(args.model, args.device, args.dtype, args.cuda_graphs);
+  Decoder* decoder = loaded.decoder.get();
   const at::Device device = decoder->options().device;
   const double bandwidth = CopyBandwidth(device);
-  std::printf("bench decode: %s, %s %s, CUDA graphs %s, weights %.2f GiB, copy bandwidth %.0f GB/s\n",
-              args.model.c_str(), args.device.c_str(), args.dtype.c_str(), args.cuda_graphs ? "on" : "off", WeightBytes(*decoder) / double(1 << 30), bandwidth / 1e9);
+  std::printf("bench decode: %s, %s %s, CUDA graphs %s, weights %.2f GiB loaded in %.2f s, copy bandwidth %.0f GB/s\n",
+              args.model.c_str(), args.device.c_str(), args.dtype.c_str(), args.cuda_graphs && device.is_cuda() ? "on" : "off",
+              WeightBytes(*decoder) / double(1 << 30), loaded.load_s, bandwidth / 1e9);
   std::vector<std::string> methods = {args.method};
   if (!args.baseline.empty() && args.baseline != args.method) methods.push_back(args.baseline);
   std::vector<DecodeRow> rows;
   nlohmann::json out = nlohmann::json::array();
   std::printf("%-12s %8s %11s %12s %12s %10s %10s %9s\n", "method", "context", "prefill_ms", "decode_ms/tok",
               "floor_ms/tok", "of_floor", "peak_GiB", "kv_MiB");
-  for (const std::int64_t context : ParseIntList(args.contexts, "--context")) {
+  for (const std::int64_t context : contexts) {
     for (const std::string& method : methods) {
       const YAML::Node params = method == args.method ? SettingsNode(args.settings) : YAML::Node(YAML::NodeType::Map);
       // A warm-up run at this context first: the first prefill of a length pays the
@@ -249,7 +262,7 @@ int RunDecode(const DecodeArgs& args) {
                      {"new_tokens", args.new_tokens}, {"prefill_ms", row.prefill_ms},
                      {"decode_ms_per_token", row.decode_ms_per_token}, {"floor_ms_per_token", row.floor_ms_per_token},
                      {"peak_bytes", row.peak_bytes}, {"kv_bytes", row.kv_bytes}, {"kv_bytes_full", row.kv_bytes_full},
-                     {"copy_bytes_per_s", bandwidth}});
+                     {"copy_bytes_per_s", bandwidth}, {"load_s", loaded.load_s}});
     }
   }
   PrintMemoryFit(rows, args.method);
@@ -267,33 +280,58 @@ struct SweepArgs {
   bool cuda_graphs = true;
 };
 
-// Wall time of one strategy over all samples, in ms.
-double TimeStrategy(Decoder& decoder, const std::string& strategy, const std::vector<TokenIds>& prompts,
-                    const std::vector<CacheConfig>& configs, const GenerationOptions& generation) {
+// One strategy over all samples: its wall time and what it generated, sample by sample,
+// configuration by configuration (the three strategies compute the same thing, and the
+// bench says how far they agree).
+struct StrategyRun {
+  double ms = 0;
+  std::vector<TokenIds> tokens;
+};
+
+const std::vector<std::string> kStrategies = {"separate", "shared", "batched"};
+constexpr const char* kStrategyList = "separate, shared, batched";
+
+StrategyRun RunStrategy(Decoder& decoder, const std::string& strategy, const std::vector<TokenIds>& prompts,
+                        const std::vector<CacheConfig>& configs, const GenerationOptions& generation) {
   const at::Device device = decoder.options().device;
+  StrategyRun run;
   Synchronize(device);
   const auto start = Clock::now();
   for (const TokenIds& prompt : prompts) {
     if (strategy == "separate") {
       for (const CacheConfig& config : configs) {
         PrefillResult prefill = decoder.Prefill(prompt, {config}, generation.max_new_tokens);
-        GreedyDecode(decoder, prefill.sequences[0], prefill.last_logits, generation, nullptr);
+        run.tokens.push_back(GreedyDecode(decoder, prefill.sequences[0], prefill.last_logits, generation, nullptr).tokens);
       }
     } else if (strategy == "shared") {
       PrefillResult prefill = decoder.Prefill(prompt, configs, generation.max_new_tokens);
-      for (SequenceState& state : prefill.sequences) GreedyDecode(decoder, state, prefill.last_logits, generation, nullptr);
-    } else if (strategy == "batched") {
-      GenerateForConfigs(decoder, prompt, configs, generation, nullptr);
+      for (SequenceState& state : prefill.sequences)
+        run.tokens.push_back(GreedyDecode(decoder, state, prefill.last_logits, generation, nullptr).tokens);
     } else {
-      throw ConfigError(StrCat("--strategies: unknown strategy \"", strategy, "\" (separate, shared, batched)"));
+      for (GenerationResult& result : GenerateForConfigs(decoder, prompt, configs, generation, nullptr))
+        run.tokens.push_back(std::move(result.tokens));
     }
   }
   Synchronize(device);
-  return MillisecondsSince(start);
+  run.ms = MillisecondsSince(start);
+  return run;
+}
+
+// Runs whose tokens equal the reference run's, position by position.
+std::int64_t RunsAgreeing(const StrategyRun& run, const StrategyRun& reference) {
+  std::int64_t same = 0;
+  for (std::size_t i = 0; i < run.tokens.size() && i < reference.tokens.size(); ++i) same += run.tokens[i] == reference.tokens[i];
+  return same;
 }
 
 int RunSweep(const SweepArgs& args) {
-  auto decoder = LoadDecoder(args.model, args.device, args.dtype, args.cuda_graphs);
+  // Every flag checked before the minutes of loading.
+  const std::vector<std::string> strategies = ParseNameList(args.strategies);
+  if (strategies.empty()) throw ConfigError(StrCat("--strategies: empty list (", kStrategyList, ")"));
+  for (const std::string& strategy : strategies) {
+    if (std::find(kStrategies.begin(), kStrategies.end(), strategy) == kStrategies.end())
+      throw ConfigError(StrCat("--strategies: unknown strategy \"", strategy, "\" (", kStrategyList, ")"));
+  }
   std::vector<std::unique_ptr<EvictionMethod>> methods;
   std::vector<CacheConfig> configs;
   const std::vector<std::int64_t> budgets = ParseIntList(args.budgets, "--budgets");
@@ -303,6 +341,9 @@ int RunSweep(const SweepArgs& args) {
       configs.push_back({methods.back().get(), budget});
     }
   }
+  if (configs.empty()) throw ConfigError("--methods: empty list");
+  const LoadedDecoder loaded = LoadDecoder(args.model, args.device, args.dtype, args.cuda_graphs);
+  Decoder* decoder = loaded.decoder.get();
   std::vector<TokenIds> prompts;
   for (std::int64_t s = 0; s < args.samples; ++s) {
     prompts.push_back(RandomPrompt(args.context, decoder->config().vocab_size, 100 + s));
@@ -311,20 +352,28 @@ int RunSweep(const SweepArgs& args) {
   generation.max_new_tokens = args.new_tokens;
   // Warm-up at the full context, so the first strategy timed does not pay the allocator's
   // growth and cuBLAS's first choices for the others.
-  TimeStrategy(*decoder, "batched", {RandomPrompt(args.context, decoder->config().vocab_size, 1)}, configs, generation);
-  std::printf("bench sweep: %zu configs x %lld samples of %lld tokens, %lld new tokens each\n", configs.size(),
-              static_cast<long long>(args.samples), static_cast<long long>(args.context),
-              static_cast<long long>(args.new_tokens));
-  std::printf("%-10s %12s %14s %10s\n", "strategy", "total_s", "per_sample_s", "speed-up");
+  RunStrategy(*decoder, "batched", {RandomPrompt(args.context, decoder->config().vocab_size, 1)}, configs, generation);
+  std::printf("bench sweep: %zu configs x %lld samples of %lld tokens, %lld new tokens each; weights loaded in %.2f s\n",
+              configs.size(), static_cast<long long>(args.samples), static_cast<long long>(args.context),
+              static_cast<long long>(args.new_tokens), loaded.load_s);
+  // `agree`: runs whose tokens equal the first strategy's. The same arithmetic gives the
+  // same tokens; batching changes the GEMMs' shapes, so in bf16 on a GPU a near tie can
+  // flip a token, and this shows how often.
+  std::printf("%-10s %12s %14s %10s %10s\n", "strategy", "total_s", "per_sample_s", "speed-up", "agree");
   nlohmann::json out = nlohmann::json::array();
-  double first = 0;
-  for (const std::string& strategy : ParseNameList(args.strategies)) {
-    const double ms = TimeStrategy(*decoder, strategy, prompts, configs, generation);
-    if (first == 0) first = ms;
-    std::printf("%-10s %12.2f %14.3f %9.2fx\n", strategy.c_str(), ms / 1e3, ms / 1e3 / args.samples, first / ms);
+  StrategyRun first;
+  for (const std::string& strategy : strategies) {
+    StrategyRun run = RunStrategy(*decoder, strategy, prompts, configs, generation);
+    if (strategy == strategies.front()) first = run;
+    const std::int64_t agreeing = RunsAgreeing(run, first);
+    const std::string agree = StrCat(agreeing, "/", run.tokens.size());
+    std::printf("%-10s %12.2f %14.3f %9.2fx %10s\n", strategy.c_str(), run.ms / 1e3, run.ms / 1e3 / args.samples,
+                first.ms / run.ms, agree.c_str());
     std::fflush(stdout);
-    out.push_back({{"strategy", strategy}, {"total_ms", ms}, {"samples", args.samples}, {"configs", configs.size()},
-                   {"context", args.context}, {"new_tokens", args.new_tokens}});
+    out.push_back({{"strategy", strategy}, {"total_ms", run.ms}, {"samples", args.samples}, {"configs", configs.size()},
+                   {"context", args.context}, {"new_tokens", args.new_tokens}, {"runs", run.tokens.size()},
+                   {"runs_agreeing_with_first", agreeing}, {"first_strategy", strategies.front()},
+                   {"load_s", loaded.load_s}});
   }
   if (!args.json.empty()) WriteFileAtomically(args.json, out.dump(1) + "\n");
   return 0;
