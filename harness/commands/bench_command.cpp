@@ -289,7 +289,13 @@ struct StrategyRun {
 };
 
 const std::vector<std::string> kStrategies = {"separate", "shared", "batched"};
-constexpr const char* kStrategyList = "separate, shared, batched";
+
+// "separate, shared, batched", for the errors.
+std::string StrategyList() {
+  std::string list;
+  for (const std::string& name : kStrategies) list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
 
 StrategyRun RunStrategy(Decoder& decoder, const std::string& strategy, const std::vector<TokenIds>& prompts,
                         const std::vector<CacheConfig>& configs, const GenerationOptions& generation) {
@@ -327,10 +333,10 @@ std::int64_t RunsAgreeing(const StrategyRun& run, const StrategyRun& reference) 
 int RunSweep(const SweepArgs& args) {
   // Every flag checked before the minutes of loading.
   const std::vector<std::string> strategies = ParseNameList(args.strategies);
-  if (strategies.empty()) throw ConfigError(StrCat("--strategies: empty list (", kStrategyList, ")"));
+  if (strategies.empty()) throw ConfigError(StrCat("--strategies: empty list (", StrategyList(), ")"));
   for (const std::string& strategy : strategies) {
     if (std::find(kStrategies.begin(), kStrategies.end(), strategy) == kStrategies.end())
-      throw ConfigError(StrCat("--strategies: unknown strategy \"", strategy, "\" (", kStrategyList, ")"));
+      throw ConfigError(StrCat("--strategies: unknown strategy \"", strategy, "\" (", StrategyList(), ")"));
   }
   std::vector<std::unique_ptr<EvictionMethod>> methods;
   std::vector<CacheConfig> configs;
