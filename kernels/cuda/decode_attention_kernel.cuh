@@ -184,8 +184,14 @@ __device__ __forceinline__ bool ClaimBlockWork(const DecodeAttentionParams& p, D
   const int first_in_group = w.head_block * kGroup;
   if (first_in_group >= group) return false;
   w.heads_here = min(kGroup, group - first_in_group);
-  // min with capacity: a broken length must not read the next segment or past the buffer.
-  w.length = min(cache.length[w.segment], cache.capacity[w.segment]);
+  // The three metadata loads issued together, before any branch on them: one L2 round
+  // trip in the prologue of every block instead of two (the offset used to be read after
+  // the length checks). min with capacity: a broken length must not read the next
+  // segment or past the buffer.
+  const int length = cache.length[w.segment];
+  const int capacity = cache.capacity[w.segment];
+  w.segment_offset = cache.offset[w.segment];
+  w.length = min(length, capacity);
   const int first_head = index_math::FirstQueryHeadOfSegment(w.segment, group) + first_in_group;  // within the cache
   w.head0 = static_cast<std::int64_t>(w.cache_index) * p.num_query_heads + first_head;
   if (w.length == 0) {
@@ -197,7 +203,6 @@ __device__ __forceinline__ bool ClaimBlockWork(const DecodeAttentionParams& p, D
   w.chunk_begin = w.chunk * p.chunk_rows;
   if (w.chunk_begin >= w.length) return false;
   w.chunk_end = min(w.length, w.chunk_begin + p.chunk_rows);
-  w.segment_offset = cache.offset[w.segment];
   return true;
 }
 

@@ -55,6 +55,12 @@ inline void RequireCudaTensor(const char* op, const char* name, const at::Tensor
               ", strides ", tensor.strides(), ")");
 }
 
+// Whether every row of a contiguous tensor starts on a 16-byte boundary.
+inline bool RowsAreVectorAligned(const at::Tensor& tensor) {
+  return reinterpret_cast<std::uintptr_t>(tensor.data_ptr()) % 16 == 0 &&
+         (tensor.size(-1) * tensor.element_size()) % 16 == 0;
+}
+
 // 16-byte vector loads need 16-byte aligned rows.
 inline void RequireVectorAligned(const char* op, const char* name, const at::Tensor& tensor) {
   const auto address = reinterpret_cast<std::uintptr_t>(tensor.data_ptr());

@@ -1,12 +1,17 @@
 // ops::cuda::RmsNorm and ops::cuda::AddRmsNorm: check the inputs and launch
-// kernels/cuda/rms_norm_kernel.cuh, one block per row.
+// kernels/cuda/rms_norm_kernel.cuh, one block per row: the register body where the row is
+// whole aligned 16-byte vectors that fit, with as few vectors per thread as the width
+// needs (registers, not occupancy, are the cost of a larger count), else the loop body.
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
+
+#include <type_traits>
 
 #include "kernels/cpu/reference_ops.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/launch_utils.h"
 #include "kernels/cuda/rms_norm_kernel.cuh"
+#include "kernels/cuda/vec16.cuh"
 #include "util/error.h"
 
 namespace kvb::ops::cuda {
@@ -39,12 +44,25 @@ void Launch(const at::Tensor& x, const at::Tensor& residual, const at::Tensor& w
   p.width = static_cast<int>(x.size(-1));
   p.eps = static_cast<float>(eps);
   const auto stream = at::cuda::getCurrentCUDAStream();
+  const unsigned blocks = static_cast<unsigned>(rows);
+  const bool aligned =
+      detail::RowsAreVectorAligned(x) && detail::RowsAreVectorAligned(weight) && detail::RowsAreVectorAligned(out) &&
+      (!residual.defined() || (detail::RowsAreVectorAligned(residual) && detail::RowsAreVectorAligned(sum)));
   detail::DispatchElementType(kOp, x.scalar_type(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if (residual.defined()) {
-      cuda_kernels::RmsNormKernel<T, true><<<static_cast<unsigned>(rows), cuda_kernels::kRmsNormThreads, 0, stream>>>(p);
+    constexpr int kElems = cuda_kernels::Vec16<T>::kElems;
+    const int vecs_per_thread = (p.width / kElems + cuda_kernels::kRmsNormThreads - 1) / cuda_kernels::kRmsNormThreads;
+    const auto launch = [&](auto kernel) { kernel<<<blocks, cuda_kernels::kRmsNormThreads, 0, stream>>>(p); };
+    const auto launch_registers = [&](auto add_residual) {
+      constexpr bool kAdd = decltype(add_residual)::value;
+      if (vecs_per_thread <= 1) return launch(cuda_kernels::RmsNormRowInRegistersKernel<T, kAdd, 1>);
+      if (vecs_per_thread <= 2) return launch(cuda_kernels::RmsNormRowInRegistersKernel<T, kAdd, 2>);
+      launch(cuda_kernels::RmsNormRowInRegistersKernel<T, kAdd, cuda_kernels::kRmsNormMaxVecs>);
+    };
+    if (aligned && vecs_per_thread <= cuda_kernels::kRmsNormMaxVecs) {
+      residual.defined() ? launch_registers(std::true_type{}) : launch_registers(std::false_type{});
     } else {
-      cuda_kernels::RmsNormKernel<T, false><<<static_cast<unsigned>(rows), cuda_kernels::kRmsNormThreads, 0, stream>>>(p);
+      residual.defined() ? launch(cuda_kernels::RmsNormKernel<T, true>) : launch(cuda_kernels::RmsNormKernel<T, false>);
     }
   });
   detail::CheckLaunch(kOp, "RmsNormKernel");

@@ -77,6 +77,18 @@ __device__ __forceinline__ uint4 LoadVec16(const T* address) {
   return __ldg(reinterpret_cast<const uint4*>(address));
 }
 
+// Rounds kElems floats to T and packs them into one 16-byte word (the inverse of ToFloat).
+template <typename T>
+__device__ __forceinline__ uint4 FromFloatVec16(const float* values) {
+  T elems[Vec16<T>::kElems];
+#pragma unroll
+  for (int e = 0; e < Vec16<T>::kElems; ++e) elems[e] = FromFloat<T>(values[e]);
+  uint4 raw;
+  static_assert(sizeof(elems) == sizeof(raw), "one 16-byte vector");
+  memcpy(&raw, elems, sizeof(raw));
+  return raw;
+}
+
 template <typename T>
 __device__ __forceinline__ void StoreVec16(T* address, const uint4& value) {
   *reinterpret_cast<uint4*>(address) = value;

@@ -23,8 +23,10 @@ Tolerance OneRoundingOf(at::ScalarType dtype) {
 
 TEST(RmsNormCudaTest, MatchesAtenReference) {
   KVB_SKIP_WITHOUT_CUDA();
-  const std::vector<std::vector<std::int64_t>> shapes = {{1, 64},   {3, 128},  {37, 576},
-                                                         {2, 4096}, {5, 4100}, {4, 3, 128}};
+  // Widths of whole 16-byte vectors up to 4 per thread take the register body (1, 2 and 4
+  // vectors per thread in bf16: 576, 4096, 8192); 4100, 12288 and fp32 8192 the loop body.
+  const std::vector<std::vector<std::int64_t>> shapes = {{1, 64},   {3, 128},  {37, 576},  {2, 4096},
+                                                         {5, 4100}, {2, 8192}, {1, 12288}, {4, 3, 128}};
   std::uint64_t seed = 900;
   for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
     for (const auto& shape : shapes) {
@@ -62,7 +64,8 @@ TEST(RmsNormCudaTest, NonContiguousInputAndDispatch) {
 // as RmsNorm's (same kernel body over that sum).
 TEST(RmsNormCudaTest, AddRmsNormMatchesAtenReference) {
   KVB_SKIP_WITHOUT_CUDA();
-  const std::vector<std::vector<std::int64_t>> shapes = {{1, 64}, {4, 4096}, {7, 4100}, {2, 3, 576}};
+  const std::vector<std::vector<std::int64_t>> shapes = {{1, 64},   {4, 4096},  {7, 4100},
+                                                         {1, 8192}, {1, 12288}, {2, 3, 576}};
   std::uint64_t seed = 1900;
   for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
     for (const auto& shape : shapes) {
