@@ -6,10 +6,10 @@
 // Two bodies. RmsNormRowInRegistersKernel, for rows of whole 16-byte vectors that fit
 // kRmsNormMaxVecs per thread (every decoder hidden size up to 8192 in bf16): each thread
 // loads its vectors once into registers, all loads in flight together, and writes each
-// result once. A decode step normalises one 4096-wide row: the loop body below issues its
-// loads a few elements at a time and pays the memory latency about three times per pass,
-// which made it ~12 us of the step on an H200 (kernels/cuda/README.md). RmsNormKernel, the
-// loop, takes every other width: each thread re-reads only the sums it wrote itself.
+// result once. A decode step normalises one 4096-wide row, where the loop body walks the
+// row three times with scalar loads, each walk waiting on its own round trips: 12 us a
+// call on an H200 (kernels/cuda/README.md). RmsNormKernel, the loop, takes every other
+// width: each thread re-reads only the sums it wrote itself.
 // Inputs no thread writes are read with __ldg: the pointers come through a params struct,
 // so __restrict__ cannot tell the compiler they are read-only. The re-read sums must not
 // go through that non-coherent cache. No torch header (STYLE P5).
