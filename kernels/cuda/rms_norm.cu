@@ -1,7 +1,7 @@
 // ops::cuda::RmsNorm and ops::cuda::AddRmsNorm: check the inputs and launch
 // kernels/cuda/rms_norm_kernel.cuh, one block per row: the register body where the row is
-// whole aligned 16-byte vectors that fit, with as few vectors per thread as the width
-// needs (registers, not occupancy, are the cost of a larger count), else the loop body.
+// whole aligned 16-byte vectors that fit, instantiated with as few vectors per thread as
+// the width needs (each one more costs registers in every thread), else the loop body.
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
