@@ -22,9 +22,8 @@ for row in ${KVB_PROFILE_ROWS:-4096:4 16384:4 32768:4 16384:8 131072:4}; do
   # Skip the warm-up launches; profile one from the timed loop.
   "$ncu" -k regex:DecodeAttention --launch-skip 4 --launch-count 1 --clock-control none \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
-    --metrics gpu__time_duration.sum \
     "$bench" --benchmark_filter="decode_attention/ctx:$ctx/gqa:$gqa/skew:0/hd:128/n:1/b2b:0/graph:0/" \
     --benchmark_min_time=0.01 >"$out/kernel_profile_${ctx}_${gqa}.txt" 2>&1
-  grep -E "DecodeAttention|Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Grid Size|Registers Per|Waves Per SM|Stall|stall|cycles being stalled|gpu__time_duration" \
+  grep -E "DecodeAttention|Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Grid Size|Registers Per|Waves Per SM|Stall|stall|cycles being stalled" \
     "$out/kernel_profile_${ctx}_${gqa}.txt" | head -30
 done
